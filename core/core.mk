@@ -1,0 +1,24 @@
+# The core library: no Postgres, linked statically into the programs, the
+# proxy and the extension's shared module (hence -fPIC).
+
+CORE_SRCS := $(wildcard core/src/*.c)
+CORE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRCS))
+CORE_LIB  := $(BUILD)/librtcstats-core.a
+
+$(CORE_LIB): $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+all: $(CORE_LIB)
+
+# Unit tests: one program per module, each prints "N passed, N failed".
+CORE_TEST_SRCS := $(wildcard core/test/test_*.c)
+CORE_TESTS     := $(patsubst core/test/%.c,$(BUILD)/test/%,$(CORE_TEST_SRCS))
+
+$(BUILD)/test/%: $(BUILD)/core/test/%.o $(BUILD)/core/test/check.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
+
+core-tests: $(CORE_TESTS)
+.PHONY: core-tests

@@ -1,0 +1,40 @@
+/*
+ * features.h: the upstream rtcstats-features, computed while the dump streams by.
+ *
+ * The result is one JSON object shaped like upstream's bin/features.js output:
+ * client features at the top level and "peerConnections": [ {connection
+ * features..., "tracks": [ {track features...} ] } ], peer connections in the
+ * order they first appear, tracks in discovery order.  A feature upstream
+ * leaves undefined is absent.  State is kept per peer connection and per track
+ * (counters, first/last values), so memory does not grow with the call.
+ */
+#ifndef RTCSTATS_FEATURES_H
+#define RTCSTATS_FEATURES_H
+
+#include <stddef.h>
+
+#include "rtcstats/error.h"
+#include "rtcstats/reader.h"
+
+struct json_object;
+
+typedef struct rtcstats_extractor rtcstats_extractor;
+
+rtcstats_extractor *rtcstats_extractor_new(const rtcstats_reader_options *opts);
+rtcstats_status rtcstats_extractor_feed(rtcstats_extractor *x, const void *data, size_t len,
+										rtcstats_error *err);
+/* On success *features is a new json object the caller must json_object_put(). */
+rtcstats_status rtcstats_extractor_finish(rtcstats_extractor *x, struct json_object **features,
+										  rtcstats_error *err);
+void		rtcstats_extractor_free(rtcstats_extractor *x);	/* NULL-safe */
+
+/* The dump's metadata line (borrowed; NULL before it was read). */
+struct json_object *rtcstats_extractor_metadata(const rtcstats_extractor *x);
+
+/* Convenience wrappers over the streaming API. */
+rtcstats_status rtcstats_extract_buffer(const void *data, size_t len,
+										struct json_object **features, rtcstats_error *err);
+rtcstats_status rtcstats_extract_file(const char *path, struct json_object **features,
+									  rtcstats_error *err);
+
+#endif
