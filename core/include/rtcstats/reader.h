@@ -35,15 +35,30 @@ typedef enum rtcstats_format
  * the reader's running full report, updated in place by the next delta).
  * Take a reference (json_object_get) or copy what must outlive the call.
  */
+/* One stats report of a getStats event, in the order upstream's Object.keys() sees. */
+typedef struct rtcstats_stats_entry
+{
+	const char *id;
+	struct json_object *report;
+} rtcstats_stats_entry;
+
 typedef struct rtcstats_event
 {
 	const char *pc;				/* peer connection id, NULL for client-level events */
+	int			pc_index;		/* dense 0-based index of pc in order of appearance; -1 for NULL */
 	const char *method;			/* decompressed: "getStats", "setLocalDescription", ... */
 	double		timestamp;		/* ms since the epoch: the running sum of deltas */
 	struct json_object *value;	/* decoded value (may be NULL for JSON null) */
 	struct json_object *extra;	/* array of the elements between value and delta; never NULL */
 	long		line;			/* 1-based line in the (uncompressed) dump; 0 for internals */
 	size_t		line_bytes;		/* length of the line */
+	/*
+	 * getStats only: the full report's entries in JavaScript key order
+	 * (array-index ids ascending, then other ids), which decides upstream's
+	 * "first report that ..." searches.  value is the same report as an object.
+	 */
+	const rtcstats_stats_entry *stats;
+	size_t		nstats;
 } rtcstats_event;
 
 typedef struct rtcstats_reader_callbacks

@@ -1,0 +1,34 @@
+/*
+ * reader_internal.h: what the format readers share inside the core.
+ */
+#ifndef RTCSTATS_READER_INTERNAL_H
+#define RTCSTATS_READER_INTERNAL_H
+
+#include <json-c/json.h>
+
+#include "rtcstats/reader.h"
+
+/*
+ * Dispatch one event of a converted dump (webrtc-internals).  getStats
+ * values are whole reports that replace the peer connection's previous one,
+ * as upstream's internalsToRtcstats() builds them; nothing else is
+ * decompressed.  value and extra are borrowed.
+ */
+rtcstats_status rtcstats_reader_emit(rtcstats_reader *r, const char *pc, const char *method,
+									 double timestamp, json_object *value, json_object *extra,
+									 rtcstats_error *err);
+rtcstats_status rtcstats_reader_emit_metadata(rtcstats_reader *r, json_object *metadata,
+											  rtcstats_error *err);
+
+/*
+ * internals.c: convert a parsed webrtc-internals document into events, in
+ * upstream's order (client trace first, then each peer connection's trace
+ * sorted by time), through rtcstats_reader_emit().
+ */
+rtcstats_status rtcstats_internals_convert(rtcstats_reader *r, json_object *doc,
+										   rtcstats_error *err);
+
+/* Whether id is a JavaScript array index ("0", "17"; not "01" or "-1"). */
+bool		rtcstats_js_array_index(const char *id, unsigned long *value);
+
+#endif
