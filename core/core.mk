@@ -22,3 +22,10 @@ $(BUILD)/test/%: $(BUILD)/core/test/%.o $(BUILD)/core/test/check.o $(CORE_LIB)
 
 core-tests: $(CORE_TESTS)
 .PHONY: core-tests
+
+# The corpus comparison tool (section 5 of the dump format).
+$(BUILD)/test/json-compare: $(BUILD)/core/test/json-compare.o
+	@mkdir -p $(dir $@)
+	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
+
+core-tests: $(BUILD)/test/json-compare

@@ -1,0 +1,147 @@
+/*
+ * rtcstats-features: print the features of rtcstats dumps as JSON.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "rtcstats/features.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+			"NAME\n"
+			"    rtcstats-features - extract call features from rtcstats dumps\n"
+			"\n"
+			"SYNOPSIS\n"
+			"    rtcstats-features [--pretty] [--skip-bad-lines] FILE...\n"
+			"\n"
+			"DESCRIPTION\n"
+			"    Reads each FILE (\"-\" for standard input), an rtcstats dump (file format 3,\n"
+			"    as written by rtcstats-server or rtcstats-pg's proxy, or Chrome's own\n"
+			"    rtcstats export) or a chrome://webrtc-internals \"Create dump\" JSON file,\n"
+			"    plain or gzip-compressed, and prints its features as one JSON object:\n"
+			"    client features, then \"peerConnections\", each with its \"tracks\". The\n"
+			"    names and values are those of the upstream rtcstats-features.\n"
+			"    With several files, one object per line, in the order given.\n"
+			"\n"
+			"OPTIONS\n"
+			"    --pretty          indent the output\n"
+			"    --skip-bad-lines  skip lines that are not JSON arrays instead of failing\n"
+			"                      (a warning on stderr counts them)\n"
+			"    -h, --help        show this help\n"
+			"\n"
+			"EXIT STATUS\n"
+			"    0 when every file was read; 1 when a file could not be read (the message\n"
+			"    names the file, the line and the reason, e.g.\n"
+			"    \"call.gz:123: line is not a JSON array\"); 2 on a usage error.\n"
+			"\n"
+			"EXAMPLES\n"
+			"    rtcstats-features --pretty call.rtcstats.gz\n"
+			"    rtcstats-features dumps/*.gz > features.jsonl\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"pretty", no_argument, NULL, 'p'},
+		{"skip-bad-lines", no_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	int			flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+	rtcstats_reader_options opts = {0};
+	int			status = 0;
+	int			c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'p':
+				flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					JSON_C_TO_STRING_NOSLASHESCAPE;
+				break;
+			case 's':
+				opts.skip_bad_lines = true;
+				break;
+			case 'h':
+				usage(stdout);
+				return 0;
+			default:
+				usage(stderr);
+				return 2;
+		}
+	}
+	if (optind >= argc)
+	{
+		fprintf(stderr, "rtcstats-features: no input file (see --help)\n");
+		return 2;
+	}
+	for (int i = optind; i < argc; i++)
+	{
+		const char *path = argv[i];
+		rtcstats_extractor *x = rtcstats_extractor_new(&opts);
+		rtcstats_error err = {0};
+		json_object *features = NULL;
+		FILE	   *f;
+		rtcstats_status rc = RTCSTATS_OK;
+		static unsigned char buf[1 << 18];
+
+		if (x == NULL)
+		{
+			fprintf(stderr, "rtcstats-features: out of memory\n");
+			return 1;
+		}
+		f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+		if (f == NULL)
+		{
+			fprintf(stderr, "%s: %m\n", path);
+			rtcstats_extractor_free(x);
+			status = 1;
+			continue;
+		}
+		for (;;)
+		{
+			size_t		n = fread(buf, 1, sizeof(buf), f);
+
+			if (n > 0 && (rc = rtcstats_extractor_feed(x, buf, n, &err)) != RTCSTATS_OK)
+				break;
+			if (n < sizeof(buf))
+			{
+				if (ferror(f))
+					rc = rtcstats_fail(&err, RTCSTATS_ERR_IO, 0, "read error");
+				break;
+			}
+		}
+		if (f != stdin)
+			fclose(f);
+		if (rc == RTCSTATS_OK)
+			rc = rtcstats_extractor_finish(x, &features, &err);
+		if (rc != RTCSTATS_OK)
+		{
+			if (err.line > 0)
+				fprintf(stderr, "%s:%ld: %s\n", path, err.line, err.detail);
+			else
+				fprintf(stderr, "%s: %s\n", path, err.detail);
+			status = 1;
+		}
+		else
+		{
+			puts(json_object_to_json_string_ext(features, flags));
+			json_object_put(features);
+		}
+		rtcstats_extractor_free(x);
+	}
+	if (fflush(stdout) != 0)
+	{
+		perror("rtcstats-features: write error");
+		return 1;
+	}
+	return status;
+}
