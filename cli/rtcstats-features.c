@@ -18,7 +18,7 @@ usage(FILE *f)
 			"    rtcstats-features - extract call features from rtcstats dumps\n"
 			"\n"
 			"SYNOPSIS\n"
-			"    rtcstats-features [--pretty] [--skip-bad-lines] FILE...\n"
+			"    rtcstats-features [--pretty] [--skip-bad-lines] [--max-line-bytes N] FILE...\n"
 			"\n"
 			"DESCRIPTION\n"
 			"    Reads each FILE (\"-\" for standard input), an rtcstats dump (file format 3,\n"
@@ -33,6 +33,8 @@ usage(FILE *f)
 			"    --pretty          indent the output\n"
 			"    --skip-bad-lines  skip lines that are not JSON arrays instead of failing\n"
 			"                      (a warning on stderr counts them)\n"
+			"    --max-line-bytes N\n"
+			"                      refuse lines longer than N bytes (default 64 MiB)\n"
 			"    -h, --help        show this help\n"
 			"\n"
 			"EXIT STATUS\n"
@@ -51,6 +53,7 @@ main(int argc, char **argv)
 	static const struct option options[] = {
 		{"pretty", no_argument, NULL, 'p'},
 		{"skip-bad-lines", no_argument, NULL, 's'},
+		{"max-line-bytes", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -70,6 +73,19 @@ main(int argc, char **argv)
 			case 's':
 				opts.skip_bad_lines = true;
 				break;
+			case 'm':
+				{
+					char	   *end;
+					unsigned long long v = strtoull(optarg, &end, 10);
+
+					if (*end != '\0' || v == 0)
+					{
+						fprintf(stderr, "rtcstats-features: --max-line-bytes needs a positive number\n");
+						return 2;
+					}
+					opts.max_line_bytes = (size_t) v;
+					break;
+				}
 			case 'h':
 				usage(stdout);
 				return 0;
@@ -133,6 +149,9 @@ main(int argc, char **argv)
 		}
 		else
 		{
+			if (opts.skip_bad_lines && rtcstats_extractor_skipped_lines(x) > 0)
+				fprintf(stderr, "%s: warning: skipped %ld bad lines\n", path,
+						rtcstats_extractor_skipped_lines(x));
 			puts(json_object_to_json_string_ext(features, flags));
 			json_object_put(features);
 		}

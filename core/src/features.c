@@ -342,6 +342,12 @@ rtcstats_extractor_metadata(const rtcstats_extractor *x)
 	return x->metadata;
 }
 
+long
+rtcstats_extractor_skipped_lines(const rtcstats_extractor *x)
+{
+	return rtcstats_reader_skipped_lines(x->reader);
+}
+
 rtcstats_status
 rtcstats_extractor_feed(rtcstats_extractor *x, const void *data, size_t len,
 						rtcstats_error *err)

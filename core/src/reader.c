@@ -87,6 +87,8 @@ rtcstats_reader_new(const rtcstats_reader_options *opts, const rtcstats_reader_c
 	r->last_pc = -1;
 	r->input = rtcstats_input_new(on_line, r, r->opts.max_line_bytes);
 	r->tok = json_tokener_new_ex(r->opts.max_depth);
+	if (r->tok)
+		json_tokener_set_flags(r->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	r->pc_index = json_object_new_object();
 	r->empty_extra = json_object_new_array();
 	if (!r->input || !r->tok || !r->pc_index || !r->empty_extra)

@@ -31,6 +31,9 @@ void		rtcstats_extractor_free(rtcstats_extractor *x);	/* NULL-safe */
 /* The dump's metadata line (borrowed; NULL before it was read). */
 struct json_object *rtcstats_extractor_metadata(const rtcstats_extractor *x);
 
+/* Lines skipped with rtcstats_reader_options.skip_bad_lines. */
+long		rtcstats_extractor_skipped_lines(const rtcstats_extractor *x);
+
 /* Convenience wrappers over the streaming API. */
 rtcstats_status rtcstats_extract_buffer(const void *data, size_t len,
 										struct json_object **features, rtcstats_error *err);

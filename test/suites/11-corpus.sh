@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The corpus contract: rtcstats-features on every recorded dump gives
+# upstream's features key by key (numbers within 1e-9 relative).
+# Also checks gzip input and chunked stdin give the same result.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+BIN="$BUILD/bin"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+passed=0; failed=0
+for dump in test/corpus/dumps/*; do
+	name=$(basename "$dump"); name=${name%.rtcstats}; name=${name%.json.gz}
+	want=test/corpus/expected/$name.features.json
+	[ -f "$want" ] || continue
+	if ! "$BIN/rtcstats-features" "$dump" > "$tmp/$name.json" 2> "$tmp/$name.err"; then
+		echo "FAIL $name: rtcstats-features failed: $(cat "$tmp/$name.err")"; failed=$((failed + 1)); continue
+	fi
+	if "$BUILD/test/json-compare" "$tmp/$name.json" "$want" > "$tmp/$name.diff"; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name: differs from $want:"; cat "$tmp/$name.diff"; failed=$((failed + 1))
+	fi
+	# the same dump gzipped, through stdin
+	case "$dump" in *.gz) continue ;; esac
+	gzip -c "$dump" | "$BIN/rtcstats-features" - > "$tmp/$name.gz.json" 2>&1
+	if cmp -s "$tmp/$name.json" "$tmp/$name.gz.json"; then passed=$((passed + 1)); else
+		echo "FAIL $name: gzip input gives different output"; failed=$((failed + 1)); fi
+done
+# several files: one object per line, in order
+if [ "$("$BIN/rtcstats-features" test/corpus/dumps/gumonly.rtcstats test/corpus/dumps/av-call.rtcstats | wc -l)" = 2 ]; then
+	passed=$((passed + 1)); else echo "FAIL: two files must give two lines"; failed=$((failed + 1)); fi
+echo "corpus: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Bad input gets a clear error naming file, line and reason, exit status 1,
+# never a crash: each case states the message it must print.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+F="$BUILD/bin/rtcstats-features"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+passed=0; failed=0
+good=test/corpus/dumps/av-call.rtcstats
+
+# expect NAME STATUS PATTERN FILE [options...]: exit status and a stderr line matching PATTERN
+expect() {
+	local name=$1 want=$2 pattern=$3; shift 3
+	"$F" "$@" > "$tmp/out" 2> "$tmp/err"; local got=$?
+	if [ "$got" -eq "$want" ] && grep -Eq -- "$pattern" "$tmp/err"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL $name: exit $got (want $want), stderr: $(head -c 400 "$tmp/err") (want /$pattern/)"
+	fi
+}
+
+gzip -c "$good" > "$tmp/good.gz"
+head -c $(( $(stat -c %s "$tmp/good.gz") / 2 )) "$tmp/good.gz" > "$tmp/truncated.gz"
+expect truncated-gzip 1 "truncated.gz:[0-9]+: gzip stream is truncated" "$tmp/truncated.gz"
+
+{ printf '\x1f\x8b\x08\x00'; head -c 4000 /dev/urandom; } > "$tmp/corrupt.gz"
+expect corrupt-gzip 1 "corrupt.gz:[0-9]+: gzip stream is corrupt" "$tmp/corrupt.gz"
+
+head -c 20000 /dev/urandom | gzip -c > "$tmp/garbage.gz"
+expect gzip-of-garbage 1 "garbage.gz:1: not an rtcstats dump" "$tmp/garbage.gz"
+
+{ echo "RTCStatsDumpX"; tail -n +2 "$good"; } > "$tmp/firstline"
+expect wrong-first-line 1 "firstline:1: not an rtcstats dump: the first line is not \"RTCStatsDump\"" "$tmp/firstline"
+
+{ head -n 5 "$good"; echo '["g","PC_0",{"0":'; tail -n +6 "$good"; } > "$tmp/nonjson"
+expect non-json-line 1 "nonjson:6: line is not valid JSON" "$tmp/nonjson"
+expect non-json-line-skipped 0 "nonjson: warning: skipped 1 bad lines" "$tmp/nonjson" --skip-bad-lines
+
+{ head -n 5 "$good"; echo '{"an":"object"}'; tail -n +6 "$good"; } > "$tmp/notarray"
+expect not-an-array 1 "notarray:6: line is not a JSON array" "$tmp/notarray"
+
+{ head -n 1 "$good"; echo '[1,2,3]'; } > "$tmp/metaarray"
+expect metadata-not-object 1 "metaarray:2: metadata line is not a JSON object" "$tmp/metaarray"
+
+{ head -n 3 "$good"; echo '["create",null,{}]'; } > "$tmp/nodelta"
+expect no-time-delta 1 "nodelta:4: last element of the event line is not a number" "$tmp/nodelta"
+
+# 50 MB on one line: fine under the default limit, refused under a smaller one
+{ head -n 3 "$good"; printf '["custom",null,"'; head -c 50000000 /dev/zero | tr '\0' 'a'; printf '",5]\n'; } > "$tmp/bigline"
+expect big-line-limited 1 "bigline:4: line is longer than the limit of 1048576 bytes" "$tmp/bigline" --max-line-bytes 1048576
+"$F" "$tmp/bigline" > "$tmp/out" 2>&1 && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL big-line: $(head -c 300 "$tmp/out")"; }
+
+{ head -n 3 "$good"; printf '["custom",null,'; head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; printf ',5]\n'; } > "$tmp/deep"
+expect deep-nesting 1 "deep:4: line is not valid JSON: nesting too deep" "$tmp/deep"
+
+{ head -n 3 "$good"; printf '["custom",null,"\xff\xfe bad",5]\n'; } > "$tmp/utf8"
+expect invalid-utf8 1 "utf8:4: line is not valid JSON: invalid utf-8" "$tmp/utf8"
+
+# unknown methods and stats properties are kept, not fatal
+{ cat "$good"; printf '\n["myAppEvent","PC_0",{"x":1},5]\n["g","PC_0",{"0":{"9999":1,"futureStat":2}},5]\n'; } > "$tmp/unknown"
+"$F" "$tmp/unknown" > "$tmp/out" 2>&1 && grep -q '"numberOfEvents":63' "$tmp/out" && passed=$((passed + 1)) || {
+	failed=$((failed + 1)); echo "FAIL unknown-methods: $(head -c 300 "$tmp/out")"; }
+
+: > "$tmp/empty"
+expect empty-file 1 "empty: the dump is empty" "$tmp/empty"
+expect missing-file 1 "nonexistent: No such file" "$tmp/nonexistent"
+expect usage 2 "no input file"
+echo "bad-input: $passed passed, $failed failed"
+[ $failed -eq 0 ]
