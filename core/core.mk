@@ -29,3 +29,16 @@ $(BUILD)/test/json-compare: $(BUILD)/core/test/json-compare.o
 	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
 
 core-tests: $(BUILD)/test/json-compare
+
+# Benchmark: extraction vs its floor (prints figures, asserts nothing).
+$(BUILD)/bench/bench-core: $(BUILD)/bench/bench-core.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
+
+bench-core: $(BUILD)/bench/bench-core
+	@echo "== core: extraction vs the gunzip+json-c floor (uncompressed MB/s, peak RSS)"
+	@for d in test/corpus/dumps/multi-pc.rtcstats test/corpus/dumps/av-call.rtcstats; do \
+		$(BUILD)/bench/bench-core $$d 50 || exit 1; done
+
+bench: bench-core
+.PHONY: bench bench-core
