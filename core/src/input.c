@@ -109,11 +109,12 @@ line_append(rtcstats_input *in, const char *data, size_t len, rtcstats_error *er
 	return RTCSTATS_OK;
 }
 
+/* data is always in->line, NUL-terminated at len. */
 static rtcstats_status
-emit_line(rtcstats_input *in, const char *data, size_t len, rtcstats_error *err)
+emit_line(rtcstats_input *in, char *data, size_t len, rtcstats_error *err)
 {
 	if (len > 0 && data[len - 1] == '\r')
-		len--;
+		data[--len] = '\0';	/* CRLF line ends */
 	in->lineno++;
 	if (in->max_line < len)
 		return rtcstats_fail(err, RTCSTATS_ERR_TOO_LARGE, in->lineno,

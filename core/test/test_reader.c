@@ -1,0 +1,172 @@
+/*
+ * test_reader.c: one check per decoding rule of the dump format (section 3).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "check.h"
+#include "rtcstats/reader.h"
+
+#define MAX_EVENTS 32
+
+typedef struct recorded
+{
+	char		pc[32];
+	int			pc_index;
+	char		method[64];
+	double		ts;
+	char		value[2048];
+	char		extra[256];
+	char		order[256];		/* getStats ids in the order given */
+	long		line;
+} recorded;
+
+typedef struct recorder
+{
+	recorded	ev[MAX_EVENTS];
+	int			n;
+	char		metadata[256];
+} recorder;
+
+static rtcstats_status
+on_meta(void *arg, json_object *m, rtcstats_error *err)
+{
+	recorder   *r = arg;
+
+	snprintf(r->metadata, sizeof(r->metadata), "%s", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN));
+	return RTCSTATS_OK;
+}
+
+static rtcstats_status
+on_ev(void *arg, const rtcstats_event *ev, rtcstats_error *err)
+{
+	recorder   *r = arg;
+	recorded   *e;
+
+	if (r->n >= MAX_EVENTS)
+		return RTCSTATS_OK;
+	e = &r->ev[r->n++];
+	snprintf(e->pc, sizeof(e->pc), "%s", ev->pc ? ev->pc : "(null)");
+	e->pc_index = ev->pc_index;
+	snprintf(e->method, sizeof(e->method), "%s", ev->method);
+	e->ts = ev->timestamp;
+	snprintf(e->value, sizeof(e->value), "%s",
+			 ev->value ? json_object_to_json_string_ext(ev->value, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "null");
+	snprintf(e->extra, sizeof(e->extra), "%s", json_object_to_json_string_ext(ev->extra, JSON_C_TO_STRING_PLAIN));
+	e->order[0] = '\0';
+	for (size_t i = 0; i < ev->nstats; i++)
+	{
+		strncat(e->order, ev->stats[i].id, sizeof(e->order) - strlen(e->order) - 2);
+		strcat(e->order, ",");
+	}
+	e->line = ev->line;
+	return RTCSTATS_OK;
+}
+
+static rtcstats_status
+read_dump(const char *text, recorder *r, rtcstats_error *err)
+{
+	rtcstats_reader_callbacks cb = {on_meta, on_ev};
+	rtcstats_reader *rd = rtcstats_reader_new(NULL, &cb, r);
+	rtcstats_status rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = rtcstats_reader_feed(rd, text, strlen(text), err);
+	if (rc == RTCSTATS_OK)
+		rc = rtcstats_reader_finish(rd, err);
+	rtcstats_reader_free(rd);
+	return rc;
+}
+
+#define HEAD "RTCStatsDump\n{\"fileFormat\":3}\n"
+
+int
+main(void)
+{
+	recorder	r;
+	rtcstats_error err;
+
+	/* tables: numbers and strings alike, unknown names unchanged */
+	CHECK_EQ_STR(rtcstats_decompress_method("6"), "setLocalDescription");
+	CHECK_EQ_STR(rtcstats_decompress_method("g"), "getStats");
+	CHECK_EQ_STR(rtcstats_decompress_method("06"), "06");
+	CHECK_EQ_STR(rtcstats_decompress_method("myEvent"), "myEvent");
+	CHECK_EQ_STR(rtcstats_decompress_stats_property("134"), "address");
+	CHECK_EQ_STR(rtcstats_decompress_stats_property("t"), "timestamp");
+	CHECK_EQ_STR(rtcstats_decompress_stats_type("5"), "transport");
+
+	/* methods, pc, running timestamps (first absolute, float deltas), extra */
+	CHECK_EQ_LONG(read_dump(HEAD
+							"[39,null,{\"a\":1},1000]\n"
+							"\n"
+							"[\"6\",\"PC_0\",null,\"6-0\",10.5]\n"
+							"[\"custom\",\"PC_1\",[1],\"x\",{\"y\":2},0.25]\n"
+							"[24,\"PC_0\",\"\\\"connected\\\"\",1]\n"
+							"[23,\"PC_0\",\"\\\"connecting\\\"\",1]\n"
+							"[26,7,\"gathering\",1]", &r, &err), RTCSTATS_OK);
+	CHECK_EQ_STR(r.metadata, "{\"fileFormat\":3}");
+	CHECK_EQ_LONG(r.n, 6);
+	CHECK_EQ_STR(r.ev[0].method, "create");
+	CHECK_EQ_STR(r.ev[0].pc, "(null)");
+	CHECK_EQ_LONG(r.ev[0].pc_index, -1);
+	CHECK_EQ_DOUBLE(r.ev[0].ts, 1000);
+	CHECK_EQ_LONG(r.ev[0].line, 3);
+	CHECK_EQ_STR(r.ev[1].method, "setLocalDescription");
+	CHECK_EQ_STR(r.ev[1].extra, "[\"6-0\"]");
+	CHECK_EQ_DOUBLE(r.ev[1].ts, 1010.5);
+	CHECK_EQ_LONG(r.ev[1].line, 5);	/* the empty line is counted, not an event */
+	CHECK_EQ_STR(r.ev[2].method, "custom");
+	CHECK_EQ_LONG(r.ev[2].pc_index, 1);
+	CHECK_EQ_STR(r.ev[2].extra, "[\"x\",{\"y\":2}]");
+	CHECK_EQ_DOUBLE(r.ev[2].ts, 1010.75);
+	/* quoted states are unquoted for their own event only */
+	CHECK_EQ_STR(r.ev[3].value, "\"connected\"");
+	CHECK_EQ_STR(r.ev[4].value, "\"\\\"connecting\\\"\"");	/* not a signaling state */
+	CHECK_EQ_STR(r.ev[5].pc, "7");	/* a numeric pc id is its text */
+
+	/* getStats deltas: names, types, t, merge, removal, nested merge, arrays replaced */
+	CHECK_EQ_LONG(read_dump(HEAD
+							"[\"g\",\"PC_0\",{\"10\":{\"17\":\"a\",\"type\":1,\"qualityLimitationDurations\":{\"none\":1,\"cpu\":0},\"arr\":[1,2]},\"2\":{\"type\":5,\"t\":5},\"t\":100},1]\n"
+							"[\"g\",\"PC_0\",{\"10\":{\"14\":7,\"qualityLimitationDurations\":{\"cpu\":3},\"arr\":[9]},\"t\":200},1]\n"
+							"[\"g\",\"PC_0\",{\"2\":null,\"1\":{\"type\":99},\"t\":300},1]\n"
+							"[\"g\",\"PC_1\",{\"x\":{\"type\":\"codec\"}},1]", &r, &err), RTCSTATS_OK);
+	CHECK_EQ_STR(r.ev[0].value,
+				 "{\"10\":{\"trackIdentifier\":\"a\",\"type\":\"inbound-rtp\",\"qualityLimitationDurations\":{\"none\":1,\"cpu\":0},\"arr\":[1,2],\"timestamp\":100},\"2\":{\"type\":\"transport\",\"timestamp\":5}}");
+	CHECK_EQ_STR(r.ev[0].order, "2,10,");	/* array-index ids ascending */
+	CHECK_EQ_STR(r.ev[1].value,
+				 "{\"10\":{\"trackIdentifier\":\"a\",\"type\":\"inbound-rtp\",\"qualityLimitationDurations\":{\"none\":1,\"cpu\":3},\"arr\":[9],\"timestamp\":200,\"packetsReceived\":7},\"2\":{\"type\":\"transport\",\"timestamp\":200}}");
+	CHECK_EQ_STR(r.ev[2].value,
+				 "{\"10\":{\"trackIdentifier\":\"a\",\"type\":\"inbound-rtp\",\"qualityLimitationDurations\":{\"none\":1,\"cpu\":3},\"arr\":[9],\"timestamp\":300,\"packetsReceived\":7},\"1\":{\"type\":99,\"timestamp\":300}}");
+	CHECK_EQ_STR(r.ev[2].order, "1,10,");
+	CHECK_EQ_STR(r.ev[3].value, "{\"x\":{\"type\":\"codec\"}}");	/* no t: no timestamp */
+
+	/* SDP: sections "m=" / "v=" taken from the reference description */
+	CHECK_EQ_LONG(read_dump(HEAD
+							"[3,\"PC_0\",{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=x\\r\\nm=audio 9\\r\\na=mid:0\\r\\nm=video 9\\r\\na=mid:1\\r\\n\"},1]\n"
+							"[6,\"PC_0\",{\"type\":\"offer\",\"sdp\":\"v=\\r\\nm=\\r\\nm=video 9\\r\\na=mid:1\\r\\na=new\\r\\n\"},1]\n"
+							"[6,\"PC_0\",{\"type\":\"answer\",\"sdp\":\"v=\\r\\n\"},1]\n"
+							"[6,\"PC_0\",null,1]\n"
+							"[5,\"PC_0\",{\"type\":\"answer\",\"sdp\":\"v=\\r\\nm=\\r\\n\"},1]", &r, &err), RTCSTATS_OK);
+	CHECK_EQ_STR(r.ev[1].value,
+				 "{\"type\":\"offer\",\"sdp\":\"v=0\\r\\no=x\\r\\nm=audio 9\\r\\na=mid:0\\r\\nm=video 9\\r\\na=mid:1\\r\\na=new\\r\\n\"}");
+	/* no createAnswerOnSuccess before: the answer stays as written */
+	CHECK_EQ_STR(r.ev[2].value, "{\"type\":\"answer\",\"sdp\":\"v=\\r\\n\"}");
+	CHECK_EQ_STR(r.ev[3].value, "null");	/* implicit setLocalDescription() */
+	/* create*OnSuccess refers to the latest setLocalDescription; types differ: unchanged */
+	CHECK_EQ_STR(r.ev[4].value, "{\"type\":\"answer\",\"sdp\":\"v=\\r\\nm=\\r\\n\"}");
+
+	/* errors name the line */
+	CHECK_EQ_LONG(read_dump("nope\n", &r, &err), RTCSTATS_ERR_FORMAT);
+	CHECK_EQ_LONG(err.line, 1);
+	CHECK_EQ_LONG(read_dump(HEAD "[1,2,3]\n[\"x\",null,{},\"no delta\"]", &r, &err), RTCSTATS_ERR_LINE_SHAPE);
+	CHECK_EQ_LONG(err.line, 4);
+	CHECK_EQ_LONG(read_dump(HEAD "[\"x\",null]", &r, &err), RTCSTATS_ERR_LINE_SHAPE);
+	CHECK_EQ_LONG(read_dump(HEAD "[\"x\",null,1,2] trailing", &r, &err), RTCSTATS_ERR_JSON);
+	CHECK_EQ_LONG(read_dump("RTCStatsDump\n", &r, &err), RTCSTATS_ERR_FORMAT);
+	CHECK(strstr(err.detail, "metadata") != NULL);
+	CHECK_EQ_LONG(read_dump("", &r, &err), RTCSTATS_ERR_FORMAT);
+	CHECK(strstr(err.detail, "empty") != NULL);
+	return check_summary("reader");
+}
