@@ -80,6 +80,35 @@ read_dump(const char *text, recorder *r, rtcstats_error *err)
 	return rc;
 }
 
+/* The generated C tables agree with compression-tables.json, entry by entry. */
+static void
+tables_match_spec(void)
+{
+	json_object *spec = json_object_from_file("core/src/compression-tables.json");
+	struct
+	{
+		const char *section;
+		const char *(*lookup) (const char *);
+	}			t[] = {
+		{"methods", rtcstats_decompress_method},
+		{"statsTypes", rtcstats_decompress_stats_type},
+		{"statsProperties", rtcstats_decompress_stats_property},
+	};
+
+	CHECK(spec != NULL);
+	if (spec == NULL)
+		return;
+	for (int i = 0; i < 3; i++)
+	{
+		json_object *section;
+
+		CHECK(json_object_object_get_ex(spec, t[i].section, &section));
+		json_object_object_foreach(section, key, val)
+			CHECK_EQ_STR(t[i].lookup(key), json_object_get_string(val));
+	}
+	json_object_put(spec);
+}
+
 #define HEAD "RTCStatsDump\n{\"fileFormat\":3}\n"
 
 int
@@ -88,6 +117,7 @@ main(void)
 	recorder	r;
 	rtcstats_error err;
 
+	tables_match_spec();
 	/* tables: numbers and strings alike, unknown names unchanged */
 	CHECK_EQ_STR(rtcstats_decompress_method("6"), "setLocalDescription");
 	CHECK_EQ_STR(rtcstats_decompress_method("g"), "getStats");
