@@ -59,7 +59,14 @@ check: test
 clean:
 	rm -rf build build-san tmp_regress results regression.diffs regression.out
 
-# Every test.  The suites build what they need (sanitizer builds, the
-# extension) themselves; see test/run.sh.
-test: all core-tests
+# Every test: installs missing Debian packages first (tools/install-deps.sh),
+# then builds and runs test/run.sh.  The suites build what else they need
+# (sanitizer builds, the extension) themselves.
+test:
+	@bash tools/install-deps.sh
+	@$(MAKE) --no-print-directory all core-tests
 	bash test/run.sh
+
+deps:
+	bash tools/install-deps.sh
+.PHONY: deps

@@ -42,3 +42,14 @@ bench-core: $(BUILD)/bench/bench-core
 
 bench: bench-core
 .PHONY: bench bench-core
+
+# libFuzzer target: the core compiled with clang, ASan and UBSan into one binary.
+FUZZ_CC ?= clang
+$(BUILD)/fuzz/fuzz_reader: core/fuzz/fuzz_reader.c $(CORE_SRCS) $(wildcard core/src/*.h core/include/rtcstats/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ core/fuzz/fuzz_reader.c $(CORE_SRCS) \
+		$(DEPS_LIBS) -lm
+
+fuzz: $(BUILD)/fuzz/fuzz_reader
+.PHONY: fuzz

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rtcstats-pg builds and tests with, only those
+# missing (so a second run costs a dpkg query).  Debian 12: PostgreSQL 15.
+# Extra packages may be given as arguments.
+set -eu
+packages=(
+	build-essential pkg-config
+	libjson-c-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev
+	libpq-dev postgresql-15 postgresql-server-dev-15
+	clang libclang-rt-14-dev valgrind
+	nodejs npm curl ca-certificates procps
+	"$@"
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm may come from elsewhere (e.g. a machine image): having the command is enough
+if command -v npm >/dev/null 2>&1; then
+	keep=(); for p in "${missing[@]}"; do case "$p" in nodejs|npm) ;; *) keep+=("$p") ;; esac; done
+	missing=("${keep[@]}")
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
