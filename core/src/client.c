@@ -146,9 +146,12 @@ gum_success(client_features *c, const rtcstats_event *ev)
 		{
 			const char *key = json_object_is_type(id, json_type_string) ?
 				json_object_get_string(id) : json_object_to_json_string(id);
-			void	  **slot = strmap_put(&c->tracks, key, NULL);
+			void	  **slot;
 			gum_track  *t;
 
+			if (c->tracks.count >= MAX_REMEMBERED_ITEMS && strmap_get(&c->tracks, key) == NULL)
+				continue;
+			slot = strmap_put(&c->tracks, key, NULL);
 			if (slot == NULL)
 				continue;
 			free_gum_track(*slot);

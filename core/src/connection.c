@@ -267,6 +267,8 @@ static bool
 append_candidate(located_candidate **v, size_t *n, size_t *cap, const char *address,
 				 json_object *location)
 {
+	if (*n >= MAX_REMEMBERED_ITEMS)
+		return false;
 	if (*n == *cap)
 	{
 		size_t		ncap = *cap ? *cap * 2 : 8;
@@ -555,9 +557,14 @@ stats_truncated_event(connection_features *c, const rtcstats_event *ev)
 	for (size_t i = 0; i < ev->nstats; i++)
 	{
 		bool		created;
-		void	  **slot = strmap_put(&c->stats_seen, ev->stats[i].id, &created);
+		void	  **slot;
 		stats_seen *s;
 
+		/* ids come and go over a call; the bound only stops a hostile dump */
+		if (c->stats_seen.count >= 10 * MAX_REMEMBERED_ITEMS &&
+			strmap_get(&c->stats_seen, ev->stats[i].id) == NULL)
+			continue;
+		slot = strmap_put(&c->stats_seen, ev->stats[i].id, &created);
 		if (slot == NULL)
 			return;
 		if (created)

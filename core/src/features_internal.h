@@ -22,6 +22,14 @@
 #include "rtcstats/reader.h"
 #include "strmap.h"
 
+/*
+ * Bounds on what one dump can make the extractor keep, far above anything a
+ * browser produces; past them further items are ignored (tracks, candidate
+ * events, getUserMedia tracks), so a hostile dump costs linear time.
+ */
+#define MAX_TRACKS_PER_CONNECTION 10000
+#define MAX_REMEMBERED_ITEMS 10000
+
 /* A JavaScript value: undefined, or a JSON value (NULL meaning null). */
 typedef struct jsval
 {

@@ -23,6 +23,7 @@
 #define DEFAULT_MAX_DEPTH 64
 #define DEFAULT_MAX_DOCUMENT (256 * 1024 * 1024)
 #define MAX_PEER_CONNECTIONS 100000
+#define MAX_STATS_IDS 100000	/* per peer connection; browsers report a few hundred */
 
 typedef struct pc_state
 {
@@ -396,6 +397,10 @@ apply_stats_delta(pc_state *pc, json_object *delta, rtcstats_error *err, long li
 		}
 		if (!json_object_is_type(dreport, json_type_object))
 			continue;
+		if (json_object_object_length(pc->stats) >= MAX_STATS_IDS &&
+			!json_object_object_get_ex(pc->stats, id, NULL))
+			return rtcstats_fail(err, RTCSTATS_ERR_TOO_LARGE, line,
+								 "more than %d stats ids in one peer connection", MAX_STATS_IDS);
 		fresh = decompress_report(dreport);
 		if (fresh == NULL)
 			return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, line, "out of memory");

@@ -145,6 +145,8 @@ add_track(track_list *l, json_object *serialized, bool outbound, double ts, int 
 		return;					/* ontrack: first inbound per id */
 	if (dedup == 2 && idtext && find_track(l, idtext, false))
 		return;					/* replaceTrack: unseen ids only */
+	if (l->n >= MAX_TRACKS_PER_CONNECTION)
+		return;
 	if (l->n == l->cap)
 	{
 		size_t		cap = l->cap ? l->cap * 2 : 4;
@@ -452,7 +454,11 @@ tracks_event(track_list *l, const rtcstats_event *ev)
 	else if (strcmp(m, "MediaStreamTrack.onunmute") == 0 && ev->value)
 	{
 		bool		created;
-		void	  **slot = strmap_put(&l->first_unmute, json_key_text(ev->value), &created);
+		void	  **slot;
+
+		if (l->first_unmute.count >= MAX_REMEMBERED_ITEMS)
+			return;
+		slot = strmap_put(&l->first_unmute, json_key_text(ev->value), &created);
 
 		if (slot && created && (*slot = malloc(sizeof(double))) != NULL)
 			*(double *) *slot = ev->timestamp;
