@@ -141,7 +141,12 @@ number(double d)
 	d = round(d * 1000.0) / 1000.0;
 	if (d == floor(d) && fabs(d) < 9e15)
 		return json_object_new_int64((int64_t) d);
-	return json_object_new_double(d);
+	{
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "%.3f", d);	/* as written, not 0.10000000000000001 */
+		return json_object_new_double_s(d, buf);
+	}
 }
 
 /*

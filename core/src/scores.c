@@ -4,6 +4,7 @@
  * docs/analysis.md gives the formulas with worked examples.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "analysis_internal.h"
@@ -72,7 +73,11 @@ score(double d)
 {
 	if (!isfinite(d))
 		return NULL;
-	return json_object_new_double(round(d * 100.0) / 100.0);
+	char		buf[32];
+
+	/* two decimals as written, not 4.4100000000000001 */
+	snprintf(buf, sizeof(buf), "%.2f", d);
+	return json_object_new_double_s(round(d * 100.0) / 100.0, buf);
 }
 
 static double

@@ -158,6 +158,7 @@ problem_sentences(json_object *obs, text *t)
 	static const char *const order[2] = {"error", "warning"};
 	int			shown = 0,
 				more = 0;
+	const char *last = NULL;
 
 	for (int k = 0; k < 2; k++)
 	{
@@ -175,8 +176,10 @@ problem_sentences(json_object *obs, text *t)
 				more++;
 				continue;
 			}
-			if (json_object_object_get_ex(o, "explanation", &ex))
+			if (json_object_object_get_ex(o, "explanation", &ex) &&
+				(last == NULL || strcmp(last, json_object_get_string(ex)) != 0))
 			{
+				last = json_object_get_string(ex);	/* the same problem on both legs reads once */
 				append(t, "%s", json_object_get_string(ex));
 				shown++;
 			}

@@ -10,6 +10,7 @@
  * run on an_cond counters updated per interval (analysis.c).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "analysis_internal.h"
@@ -81,7 +82,12 @@ ts_number(double d)
 
 	if (r == floor(r) && fabs(r) < 9e15)
 		return json_object_new_int64((int64_t) r);
-	return json_object_new_double(r);
+	{
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "%.3f", r);	/* as written, not 0.10000000000000001 */
+		return json_object_new_double_s(r, buf);
+	}
 }
 
 /* The series as [[t, v], ...], the pending partial point last. */
