@@ -162,7 +162,38 @@ stream_video(const an_stream *s)
 	return 1 + 4 * ffps * fres * ffreeze * flimit;
 }
 
-/* Mean over the video streams of a peer connection; NaN without video. */
+static int
+find_index(const an_pc *p, const an_stream *s)
+{
+	for (int i = 0; i < p->nstreams; i++)
+		if (p->streams[i] == s)
+			return i;
+	return -1;
+}
+
+/*
+ * A simulcast layer below the track's top layer: scaled down on purpose
+ * (scaleResolutionDownBy), so it would read as a resolution loss; only the
+ * top layer of an outbound track is scored.
+ */
+static bool
+lower_layer(const an_pc *p, const an_stream *s)
+{
+	if (!s->outbound)
+		return false;
+	for (int i = 0; i < p->nstreams; i++)
+	{
+		const an_stream *o = p->streams[i];
+
+		if (o != s && o->outbound && strcmp(o->track, s->track) == 0 &&
+			(o->height_max > s->height_max ||
+			 (o->height_max == s->height_max && i < find_index(p, s))))
+			return true;
+	}
+	return false;
+}
+
+/* Mean over the video streams of a peer connection (simulcast: top layers); NaN without video. */
 static double
 pc_video(const an_pc *p)
 {
@@ -173,7 +204,7 @@ pc_video(const an_pc *p)
 	{
 		double		v;
 
-		if (strcmp(p->streams[i]->kind, "video") != 0)
+		if (strcmp(p->streams[i]->kind, "video") != 0 || lower_layer(p, p->streams[i]))
 			continue;
 		v = stream_video(p->streams[i]);
 		if (!isnan(v))

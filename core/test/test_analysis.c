@@ -561,7 +561,8 @@ static void
 test_corpus(void)
 {
 	static const char *const healthy[] = {"av-call.rtcstats", "audio-only.rtcstats",
-	"av-call.raw.rtcstats", "multi-pc.rtcstats", "datachannel-only.rtcstats", "codec-preferences.rtcstats"};
+	"av-call.raw.rtcstats", "multi-pc.rtcstats", "datachannel-only.rtcstats", "codec-preferences.rtcstats",
+	"simulcast.rtcstats", "screen-share.rtcstats"};
 	json_object *out;
 
 	for (size_t i = 0; i < sizeof(healthy) / sizeof(healthy[0]); i++)
@@ -580,6 +581,11 @@ test_corpus(void)
 	out = corpus("ice-failure.rtcstats");
 	CHECK_EQ_LONG(corpus_count(out, "ice_failure", "error"), 2);
 	CHECK(strstr(json_object_get_string(json_object_object_get(out, "summary")), "never connected") != NULL);
+	json_object_put(out);
+	/* simulcast: only the top layer is scored, lower layers are scaled on purpose */
+	out = corpus("simulcast.rtcstats");
+	CHECK(json_object_get_double(json_object_object_get(json_object_object_get(
+			json_object_object_get(out, "scores"), "call"), "video")) > 4.0);
 	json_object_put(out);
 	out = corpus("gum-failure.rtcstats");
 	CHECK_EQ_LONG(corpus_count(out, "getusermedia_failure", NULL), 1);
