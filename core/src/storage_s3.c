@@ -13,6 +13,7 @@
  * failures, with exponential backoff (storage_internal.h).  Every other 4xx
  * is final: repeating a refused request cannot help.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,9 +359,22 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			return n;			/* a PUT's or DELETE's body: nothing we need */
 
 		/*
-		 * The cap holds on the bytes received, whatever Content-Length said
-		 * (CURLOPT_MAXFILESIZE only refuses an announced size early).
+		 * An announced size over the cap is refused before any byte is kept
+		 * (not with CURLOPT_MAXFILESIZE: that would also refuse a long error
+		 * document).  The cap then holds on the bytes actually received,
+		 * whatever Content-Length said, or if it said nothing.
 		 */
+		if (req->out->len == 0)
+		{
+			curl_off_t	announced = -1;
+
+			curl_easy_getinfo(req->s->s3->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+			if (announced > 0 && (uint64_t) announced > (uint64_t) req->s->max_object_bytes)
+			{
+				req->too_large = true;
+				return 0;
+			}
+		}
 		rc = rtcstats_buffer_append(req->out, ptr, n, req->s->max_object_bytes, NULL);
 		if (rc == RTCSTATS_OK)
 			return n;
@@ -534,7 +548,6 @@ setup_attempt(s3_request *req, struct curl_slist *headers)
 	else if (strcmp(req->method, "GET") == 0)
 	{
 		SET(CURLOPT_HTTPGET, 1L);
-		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) req->s->max_object_bytes);
 	}
 	else if (strcmp(req->method, "HEAD") == 0)
 		SET(CURLOPT_NOBODY, 1L);
@@ -614,7 +627,7 @@ s3_perform(s3_request *req, rtcstats_error *err)
 								   req->method, req->what);
 			break;
 		}
-		if (req->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+		if (req->too_large)
 		{
 			result = rtcstats_fail(err, RTCSTATS_ERR_TOO_LARGE, 0,
 								   "%s %s: object is larger than the limit of %zu bytes",
