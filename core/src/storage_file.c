@@ -33,6 +33,12 @@
 /* Read size for get(); bounds the stack, not the object. */
 #define FILE_READ_CHUNK 65536
 
+/*
+ * Temporary names carry at most this much of the object's name, so a key
+ * segment near NAME_MAX (255) still leaves room for ".<16 hex>.tmp".
+ */
+#define FILE_TMP_BASE_MAX 200
+
 /* Attempts at a fresh temporary name before giving up (EEXIST each time). */
 #define FILE_TMP_ATTEMPTS 8
 
@@ -192,7 +198,7 @@ open_temp(const char *dir, const char *base, char *tmp, size_t size)
 
 		if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r))
 			r ^= (unsigned long long) getpid() << 20 ^ (unsigned long long) attempt;
-		n = snprintf(tmp, size, "%s/.%s.%016llx.tmp", dir, base, r);
+		n = snprintf(tmp, size, "%s/.%.*s.%016llx.tmp", dir, FILE_TMP_BASE_MAX, base, r);
 		if (n < 0 || n >= (int) size)
 		{
 			errno = ENAMETOOLONG;

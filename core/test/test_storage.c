@@ -163,6 +163,17 @@ test_file_round_trip(void)
 	CHECK_EQ_LONG(rtcstats_storage_delete(s, "one.gz", &err), RTCSTATS_OK);
 	CHECK_EQ_LONG(rtcstats_storage_delete(s, "nodir/none.gz", &err), RTCSTATS_OK);
 
+	/* a name as long as a file name may be: the temporary name still fits */
+	{
+		char		longname[256];
+
+		memset(longname, 'n', 255);
+		longname[255] = '\0';
+		CHECK_EQ_LONG(rtcstats_storage_put(s, longname, "L", 1, &err), RTCSTATS_OK);
+		CHECK_EQ_LONG(rtcstats_storage_get(s, longname, &b, &err), RTCSTATS_OK);
+		CHECK(b.len == 1 && b.data[0] == 'L');
+	}
+
 	/* a directory is no object */
 	CHECK_EQ_LONG(rtcstats_storage_get(s, "2026/11", &b, &err), RTCSTATS_ERR_IO);
 
