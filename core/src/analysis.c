@@ -918,6 +918,13 @@ client_event(rtcstats_analysis *a, const rtcstats_event *ev)
 		a->gdm_success_after = true;
 		media_success(a, ev->value, t, true);
 	}
+	else if (strcmp(m, "close") == 0 && ev->value &&
+			 json_object_is_type(ev->value, json_type_int))
+	{
+		/* the line the server appends: the WebSocket close code */
+		a->ws_close_code = json_object_get_int(ev->value);
+		a->ws_close_at = t;
+	}
 	else if (strcmp(m, "MediaStreamTrack.onended") == 0)
 		media_end(a, ev, true);
 	else if (strcmp(m, "MediaStreamTrack.stop") == 0)

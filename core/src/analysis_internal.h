@@ -282,6 +282,8 @@ struct rtcstats_analysis
 	double		early_first;
 	double		early_last;
 	bool		early_spontaneous;	/* ended by the browser (onended), not stop() */
+	int			ws_close_code;	/* the server's last line ["close", null, code]; 0 if none */
+	double		ws_close_at;
 };
 
 /* observations.c: appends every observation to arr (a json array). */

@@ -64,6 +64,9 @@
 /* A capture track ending within a second of getUserMedia's success is unusable (issue 6). */
 #define TRACK_EARLY_END_MS 1000.0
 
+/* RFC 6455 7.4.1: 1006 is "closed abnormally" (no close frame: crash, killed tab, lost network). */
+#define WS_CLOSE_ABNORMAL 1006
+
 /* ---- per-interval rules (called by analysis.c) ---- */
 
 void
@@ -244,6 +247,14 @@ client_rules(rtcstats_analysis *a, json_object *arr)
 		put(ev, "firstLifetimeMs", a->early_after);
 		put(ev, "thresholdMs", TRACK_EARLY_END_MS);
 	}
+	if (a->ws_close_code == WS_CLOSE_ABNORMAL)
+	{
+		ev = add(arr, "abrupt_close", "client", "warning", NULL, NULL, a->ws_close_at,
+				 a->ws_close_at, NAN,
+				 "The recording ended abnormally (WebSocket close code %d): the page crashed, was killed or lost its network.",
+				 a->ws_close_code);
+		put(ev, "closeCode", a->ws_close_code);
+	}
 	if (a->reload_count >= 1)
 	{
 		ev = add(arr, "page_reload", "client", "warning", NULL, NULL, a->reload_at, a->reload_at,
@@ -372,6 +383,12 @@ connectivity_rules(rtcstats_analysis *a, an_pc *p, json_object *arr)
 				 "Negotiation never completed: the signaling state was still %s at the end.",
 				 p->sig_state);
 		put_str(ev, "signalingState", p->sig_state);
+	}
+	if (!p->closed && an_is_connected(p))
+	{
+		ev = add(arr, "not_closed", "api", "info", p->id, NULL, end, end, NAN,
+				 "The connection was still up when the recording ended: the page went away without calling close().");
+		put_str(ev, "connectionState", p->conn_state[0] ? p->conn_state : p->ice_state);
 	}
 	if (p->skew_done && fabs(p->clock_skew) > CLOCK_SKEW_MS)
 	{

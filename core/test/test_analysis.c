@@ -473,6 +473,21 @@ test_client_rules(void)
 	start(&t);
 	line(&t, "[\"create\",null,{\"reloadCount\":0},10]");
 	CHECK_EQ_LONG(count_type(&t, "page_reload", NULL), 0);
+	/* abrupt end: WebSocket closed abnormally (1006), not 1001 going away */
+	start(&t);
+	line(&t, "[\"close\",null,1006,10]");
+	CHECK_EQ_LONG(count_type(&t, "abrupt_close", NULL), 1);
+	start(&t);
+	line(&t, "[\"close\",null,1001,10]");
+	CHECK_EQ_LONG(count_type(&t, "abrupt_close", NULL), 0);
+	/* a connection still up at the end, and one closed */
+	start(&t);
+	connected(&t, 100);
+	CHECK_EQ_LONG(count_type(&t, "not_closed", NULL), 1);
+	start(&t);
+	connected(&t, 100);
+	line(&t, "[\"close\",\"PC_0\",null,10]");
+	CHECK_EQ_LONG(count_type(&t, "not_closed", NULL), 0);
 	/* clock skew: stats timestamp 1.5 s behind the event time */
 	start(&t);
 	line(&t, "[\"getStats\",\"PC_0\",{\"P\":{\"type\":\"peer-connection\",\"timestamp\":1700000000000}},1500]");
