@@ -56,8 +56,7 @@ struct rtcstats_storage
 	rtcstats_s3 *s3;
 };
 
-/* storage.c */
-bool		rtcstats_storage_key_valid(const char *key);
+/* storage.c (rtcstats_storage_key_valid is public: storage.h) */
 char	   *rtcstats_storage_strdup(const char *s);
 char	   *rtcstats_storage_printf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 

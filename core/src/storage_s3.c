@@ -95,7 +95,7 @@ region_valid(const char *r)
 /*
  * Builds the bucket URL from the endpoint: path style puts the bucket in the
  * path (what MinIO, s3rver and IP endpoints need), virtual-host style in the
- * host name (what AWS prefers).  An endpoint may carry a base path (a
+ * host name (what AWS prefers; not possible for an IP address).  An endpoint may carry a base path (a
  * reverse proxy); it may not carry user info, a query or a fragment.
  */
 static rtcstats_status
@@ -108,6 +108,7 @@ build_urls(rtcstats_s3 *s3, const rtcstats_storage_config *cfg, const char *regi
 	const char *hostport;
 	size_t		hlen;
 	size_t		plen;
+	bool		path_style;
 
 	if (ep == NULL || ep[0] == '\0')
 		ep = owned = rtcstats_storage_printf("https://s3.%s.amazonaws.com", region);
@@ -134,26 +135,22 @@ build_urls(rtcstats_s3 *s3, const rtcstats_storage_config *cfg, const char *regi
 		return rtcstats_fail(err, RTCSTATS_ERR_ARGUMENT, 0,
 							 "S3 endpoint must be http(s)://host[:port][/path]");
 	}
-	if (cfg->s3_path_style)
+	/*
+	 * An IP address has no subdomains: path style, as the AWS SDKs' endpoint
+	 * rules also fall back to, rather than a configuration error.
+	 */
+	path_style = cfg->s3_path_style || is_ip_literal(hostport, hlen);
+	if (path_style)
 		s3->base_url = rtcstats_storage_printf("%s://%.*s%.*s/%s", scheme, (int) hlen, hostport,
 											   (int) plen, hostport + hlen, bucket);
 	else
-	{
-		if (is_ip_literal(hostport, hlen))
-		{
-			free(owned);
-			return rtcstats_fail(err, RTCSTATS_ERR_ARGUMENT, 0,
-								 "virtual-host style needs a DNS name as S3 endpoint; "
-								 "set path style for an IP address");
-		}
 		s3->base_url = rtcstats_storage_printf("%s://%s.%.*s%.*s", scheme, bucket, (int) hlen,
 											   hostport, (int) plen, hostport + hlen);
-	}
 	free(owned);
 	if (s3->base_url == NULL)
 		return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
 	/* HEAD bucket: "/bucket" in path style, "/" on the bucket's own host */
-	s3->bucket_url = cfg->s3_path_style ? rtcstats_storage_strdup(s3->base_url)
+	s3->bucket_url = path_style ? rtcstats_storage_strdup(s3->base_url)
 		: rtcstats_storage_printf("%s/", s3->base_url);
 	if (s3->bucket_url == NULL)
 		return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory");

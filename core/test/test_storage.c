@@ -436,7 +436,6 @@ test_config(void)
 	check_bad_config("s3://bucket/a/../b", NULL, false, NULL);
 	check_bad_config("s3://bucket/x", "ftp://host", true, NULL);
 	check_bad_config("s3://bucket/x", "http://user@host", true, NULL);
-	check_bad_config("s3://bucket/x", "http://127.0.0.1:9000", false, NULL);	/* vhost on an IP */
 	check_bad_config("s3://bucket/x", NULL, false, "us-east-1:evil");
 	cfg.url = "s3://bucket";
 	cfg.s3_access_key_id = "AKID";	/* no secret */
@@ -550,6 +549,15 @@ test_url_mapping(void)
 	s = storage_for("s3://dumps/p", NULL, false);
 	if (CHECK(s != NULL))
 		CHECK_EQ_STR(rtcstats_s3_request_url(s), "https://dumps.s3.us-east-1.amazonaws.com");
+	rtcstats_storage_free(s);
+	/* an IP endpoint has no subdomains: path style whatever the setting */
+	s = storage_for("s3://dumps/p", "http://127.0.0.1:9000", false);
+	if (CHECK(s != NULL))
+		CHECK_EQ_STR(rtcstats_s3_request_url(s), "http://127.0.0.1:9000/dumps");
+	rtcstats_storage_free(s);
+	s = storage_for("s3://dumps/p", "http://[::1]:9000", false);
+	if (CHECK(s != NULL))
+		CHECK_EQ_STR(rtcstats_s3_request_url(s), "http://[::1]:9000/dumps");
 	rtcstats_storage_free(s);
 	s = storage_for("s3://dumps/p", "http://gw.example/s3/", true);
 	if (CHECK(s != NULL))

@@ -66,4 +66,11 @@ char	   *rtcstats_storage_object_url(const rtcstats_storage *s, const char *key)
 rtcstats_status rtcstats_storage_key_from_url(const rtcstats_storage *s, const char *url,
 											  char **key, rtcstats_error *err);
 
+/*
+ * True if key is a valid object key: '/'-separated segments of [A-Za-z0-9._-],
+ * none empty, "." or "..", at most 1024 bytes (e.g. "2026/11/24/<uuid>.gz").
+ * put/get/delete refuse other keys; a host naming objects may check first.
+ */
+bool		rtcstats_storage_key_valid(const char *key);
+
 #endif
