@@ -160,6 +160,11 @@ get_pc(rtcstats_analysis *a, const rtcstats_event *ev)
 		return a->pcs[ev->pc_index];
 	if (ev->pc_index != a->npcs)
 		return NULL;			/* cannot happen: the reader's indexes are dense */
+	if (a->npcs >= AN_MAX_PCS)
+	{
+		a->pcs_ignored++;
+		return NULL;
+	}
 	if (a->npcs == a->cap_pcs)
 	{
 		int			cap = a->cap_pcs ? a->cap_pcs * 2 : 4;
@@ -174,11 +179,8 @@ get_pc(rtcstats_analysis *a, const rtcstats_event *ev)
 	if (p == NULL)
 		return NULL;
 	p->id = strdup(ev->pc);
-	p->events = calloc(AN_MAX_EVENTS, sizeof(an_event));
-	if (p->id == NULL || p->events == NULL)
+	if (p->id == NULL)
 	{
-		free(p->id);
-		free(p->events);
 		free(p);
 		return NULL;
 	}
@@ -197,6 +199,22 @@ add_event(an_pc *p, double t, const char *what, const char *value, const char *t
 	{
 		p->events_dropped++;
 		return;
+	}
+	if (p->nevents == p->cap_events)
+	{
+		int			cap = p->cap_events ? p->cap_events * 2 : 16;
+		an_event   *v;
+
+		if (cap > AN_MAX_EVENTS)
+			cap = AN_MAX_EVENTS;
+		v = realloc(p->events, sizeof(*v) * cap);
+		if (v == NULL)
+		{
+			p->events_dropped++;
+			return;
+		}
+		p->events = v;
+		p->cap_events = cap;
 	}
 	e = &p->events[p->nevents++];
 	e->t = t;
@@ -371,6 +389,11 @@ new_stream(an_pc *p, const rtcstats_event *ev, const char *id, json_object *r, b
 		return NULL;			/* bound later, as track.c does */
 	if (kind == NULL)
 		kind = str(r, "mediaType");
+	if (p->nstreams >= AN_MAX_STREAMS)
+	{
+		p->streams_ignored++;
+		return NULL;
+	}
 	if (p->nstreams == p->cap_streams)
 	{
 		int			cap = p->cap_streams ? p->cap_streams * 2 : 4;

@@ -63,6 +63,14 @@ void		cond_step(an_cond *c, bool hit, double t, double dt, double value, bool hi
 /* ---- per-stream (track) and per-connection state (analysis.c) ---- */
 
 #define AN_MAX_EVENTS 200
+/*
+ * What a hostile dump can make the analysis keep: peer connections and RTP
+ * streams per connection beyond these are not analysed (and counted).  Real
+ * calls have a handful of connections and a few dozen streams; each stream
+ * costs at most ~45 kB (nine full series).
+ */
+#define AN_MAX_PCS 1000
+#define AN_MAX_STREAMS 256
 
 typedef struct an_stream
 {
@@ -234,9 +242,11 @@ typedef struct an_pc
 	double		clock_skew;
 	double		skew_at;
 
-	an_event   *events;
+	an_event   *events;		/* grows up to AN_MAX_EVENTS */
 	int			nevents;
+	int			cap_events;
 	int			events_dropped;
+	int			streams_ignored;	/* beyond AN_MAX_STREAMS */
 
 	an_stream **streams;
 	int			nstreams;
@@ -282,6 +292,7 @@ struct rtcstats_analysis
 	double		early_first;
 	double		early_last;
 	bool		early_spontaneous;	/* ended by the browser (onended), not stop() */
+	long		pcs_ignored;	/* events of connections beyond AN_MAX_PCS */
 	int			ws_close_code;	/* the server's last line ["close", null, code]; 0 if none */
 	double		ws_close_at;
 };

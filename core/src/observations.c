@@ -255,6 +255,13 @@ client_rules(rtcstats_analysis *a, json_object *arr)
 				 a->ws_close_code);
 		put(ev, "closeCode", a->ws_close_code);
 	}
+	if (a->pcs_ignored > 0)
+	{
+		ev = add(arr, "analysis_limit", "client", "info", NULL, NULL, 0, 0, NAN,
+				 "The dump has more than %d peer connections: the analysis covers the first %d.",
+				 AN_MAX_PCS, AN_MAX_PCS);
+		put(ev, "eventsIgnored", (double) a->pcs_ignored);
+	}
 	if (a->reload_count >= 1)
 	{
 		ev = add(arr, "page_reload", "client", "warning", NULL, NULL, a->reload_at, a->reload_at,
@@ -389,6 +396,13 @@ connectivity_rules(rtcstats_analysis *a, an_pc *p, json_object *arr)
 		ev = add(arr, "not_closed", "api", "info", p->id, NULL, end, end, NAN,
 				 "The connection was still up when the recording ended: the page went away without calling close().");
 		put_str(ev, "connectionState", p->conn_state[0] ? p->conn_state : p->ice_state);
+	}
+	if (p->streams_ignored > 0)
+	{
+		ev = add(arr, "analysis_limit", "client", "info", p->id, NULL, 0, 0, NAN,
+				 "The connection has more than %d RTP streams: the analysis covers the first %d.",
+				 AN_MAX_STREAMS, AN_MAX_STREAMS);
+		put(ev, "reportsIgnored", p->streams_ignored);
 	}
 	if (p->skew_done && fabs(p->clock_skew) > CLOCK_SKEW_MS)
 	{

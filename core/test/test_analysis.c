@@ -57,14 +57,15 @@ static void
 line(trace *t, const char *fmt,...)
 {
 	va_list		ap;
-	char		buf[4096];
 	int			n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	t->s = realloc(t->s, t->len + n + 2);
-	memcpy(t->s + t->len, buf, n);
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, n + 1, fmt, ap);
+	va_end(ap);
 	t->len += n;
 	t->s[t->len++] = '\n';
 	t->s[t->len] = '\0';
@@ -488,6 +489,29 @@ test_client_rules(void)
 	connected(&t, 100);
 	line(&t, "[\"close\",\"PC_0\",null,10]");
 	CHECK_EQ_LONG(count_type(&t, "not_closed", NULL), 0);
+	/* limits: connections and streams beyond what is analysed are counted */
+	start(&t);
+	for (int i = 1; i <= 1000; i++)
+		line(&t, "[\"create\",\"PC_%d\",null,1]", i);
+	CHECK_EQ_LONG(count_type(&t, "analysis_limit", NULL), 1);
+	start(&t);
+	for (int i = 1; i < 1000; i++)
+		line(&t, "[\"create\",\"PC_%d\",null,1]", i);
+	CHECK_EQ_LONG(count_type(&t, "analysis_limit", NULL), 0);
+	{
+		char	   *big = malloc(300 * 120 + 64);
+		size_t		n = 0;
+
+		n += sprintf(big + n, "[\"getStats\",\"PC_0\",{");
+		for (int i = 0; i < 300; i++)
+			n += sprintf(big + n, "%s\"I%d\":{\"type\":\"inbound-rtp\",\"kind\":\"audio\",\"trackIdentifier\":\"t%d\"}",
+						 i ? "," : "", i, i);
+		sprintf(big + n, "},1000]");
+		start(&t);
+		line(&t, "%s", big);
+		CHECK_EQ_LONG(count_type(&t, "analysis_limit", NULL), 1);
+		free(big);
+	}
 	/* clock skew: stats timestamp 1.5 s behind the event time */
 	start(&t);
 	line(&t, "[\"getStats\",\"PC_0\",{\"P\":{\"type\":\"peer-connection\",\"timestamp\":1700000000000}},1500]");
