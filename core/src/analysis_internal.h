@@ -310,10 +310,6 @@ char	   *an_summary(rtcstats_analysis *a, json_object *observations, json_object
 bool		an_is_connected(const an_pc *p);
 double		an_setup_ms(const an_pc *p);	/* creation to connected; NaN if never */
 
-#endif
-
-#ifndef RTCSTATS_ANALYSIS_SAMPLE
-#define RTCSTATS_ANALYSIS_SAMPLE
 /* One stats interval of a stream, as the per-interval rules see it (NaN: not measured). */
 typedef struct an_sample
 {
@@ -334,4 +330,5 @@ typedef struct an_sample
 void		an_stream_interval(an_stream *s, const an_sample *x);
 void		an_pc_interval(an_pc *p, double t, double dt, double rtt_ms, double aob_bps);
 bool		an_track_end_is_early(double lifetime_ms);
+
 #endif

@@ -129,6 +129,18 @@ pair_stats(trace *t, double rtt, double aob, long bytes)
 		 "\"candidateType\":\"host\",\"protocol\":\"udp\"}},1000]", bytes, bytes, rtt, aob);
 }
 
+/* A getStats whose selected local candidate has the given type and relay protocol. */
+static void
+relay_stats(trace *t, const char *type, const char *relay_protocol)
+{
+	line(t, "[\"getStats\",\"PC_0\",{\"T\":{\"type\":\"transport\",\"selectedCandidatePairId\":\"CP\"},"
+		 "\"CP\":{\"type\":\"candidate-pair\",\"localCandidateId\":\"L\",\"currentRoundTripTime\":0.02},"
+		 "\"L\":{\"type\":\"local-candidate\",\"candidateType\":\"%s\",\"protocol\":\"udp\","
+		 "\"relayProtocol\":\"%s\"}},1000]", type, relay_protocol);
+}
+
+static void outbound_video(trace *t, int i, double bw, double none, double encode_ms, int height);
+
 static void
 test_emodel(void)
 {
@@ -210,6 +222,9 @@ test_connectivity_rules(void)
 	line(&t, "[\"createOffer\",\"PC_0\",{\"iceRestart\":true},10]");
 	CHECK_EQ_LONG(count_type(&t, "ice_restart", NULL), 1);
 	start(&t);
+	line(&t, "[\"restartIce\",\"PC_0\",null,10]");
+	CHECK_EQ_LONG(count_type(&t, "ice_restart", NULL), 1);
+	start(&t);
 	line(&t, "[\"createOffer\",\"PC_0\",{\"iceRestart\":false},10]");
 	CHECK_EQ_LONG(count_type(&t, "ice_restart", NULL), 0);
 	/* no STUN/TURN */
@@ -246,6 +261,23 @@ static void
 test_network_rules(void)
 {
 	trace		t;
+	const char *sev = NULL;
+
+	/* relayed connection: UDP is info, TCP/TLS a warning */
+	start(&t);
+	connected(&t, 100);
+	relay_stats(&t, "relay", "udp");
+	CHECK_EQ_LONG(count_type(&t, "relayed_connection", &sev), 1);
+	CHECK_EQ_STR(sev, "info");
+	start(&t);
+	connected(&t, 100);
+	relay_stats(&t, "relay", "tls");
+	CHECK_EQ_LONG(count_type(&t, "relay_tcp", &sev), 1);
+	CHECK_EQ_STR(sev, "warning");
+	start(&t);
+	connected(&t, 100);
+	relay_stats(&t, "srflx", "");
+	CHECK_EQ_LONG(count_type(&t, "relayed_connection", NULL) , 0);
 
 	/* high RTT: 300 ms for 3 intervals */
 	start(&t);
@@ -264,6 +296,19 @@ test_network_rules(void)
 	for (int i = 0; i < 3; i++)
 		pair_stats(&t, 0.31, 1e6, 1000L * i);
 	CHECK_EQ_LONG(count_type(&t, "high_rtt", NULL), 0);
+	/* low available bandwidth while sending video: below 300 kbps for 3 intervals */
+	start(&t);
+	connected(&t, 100);
+	outbound_video(&t, 0, 0, 0, 5, 720);
+	for (int i = 0; i < 4; i++)
+		pair_stats(&t, 0.02, 299000, 1000L * i);
+	CHECK_EQ_LONG(count_type(&t, "low_bandwidth", NULL), 1);
+	start(&t);
+	connected(&t, 100);
+	outbound_video(&t, 0, 0, 0, 5, 720);
+	for (int i = 0; i < 4; i++)
+		pair_stats(&t, 0.02, 301000, 1000L * i);
+	CHECK_EQ_LONG(count_type(&t, "low_bandwidth", NULL), 0);
 	/* rising RTT */
 	start(&t);
 	connected(&t, 100);
@@ -437,6 +482,41 @@ test_video_rules(void)
 	for (int i = 0; i < 3; i++)
 		inbound_video(&t, i, 30, 0, "libvpx");
 	CHECK_EQ_LONG(count_type(&t, "video_freeze", NULL), 0);
+	/* CPU limitation: 10 % of the time */
+	start(&t);
+	connected(&t, 100);
+	for (int i = 0; i < 3; i++)
+		line(&t, "[\"getStats\",\"PC_0\",{\"OV\":{\"type\":\"outbound-rtp\",\"kind\":\"video\",\"mediaSourceId\":\"MS\","
+			 "\"bytesSent\":%d,\"qualityLimitationDurations\":{\"bandwidth\":0,\"cpu\":%g,\"other\":0,\"none\":%g}},"
+			 "\"MS\":{\"type\":\"media-source\",\"kind\":\"video\",\"trackIdentifier\":\"tv\"}},1000]",
+			 i * 1000, i * 0.1, i * 0.9);
+	CHECK_EQ_LONG(count_type(&t, "cpu_limited", NULL), 1);
+	/* slow decode: 34 ms per frame vs 33 */
+	start(&t);
+	connected(&t, 100);
+	for (int i = 0; i < 4; i++)
+		line(&t, "[\"getStats\",\"PC_0\",{\"IV\":{\"type\":\"inbound-rtp\",\"kind\":\"video\",\"trackIdentifier\":\"rv\","
+			 "\"bytesReceived\":%d,\"framesDecoded\":%d,\"totalDecodeTime\":%g,\"framesPerSecond\":20}},1000]",
+			 i * 1000, i * 20, i * 20 * 0.034);
+	CHECK_EQ_LONG(count_type(&t, "slow_decode", NULL), 1);
+	start(&t);
+	connected(&t, 100);
+	for (int i = 0; i < 4; i++)
+		line(&t, "[\"getStats\",\"PC_0\",{\"IV\":{\"type\":\"inbound-rtp\",\"kind\":\"video\",\"trackIdentifier\":\"rv\","
+			 "\"bytesReceived\":%d,\"framesDecoded\":%d,\"totalDecodeTime\":%g,\"framesPerSecond\":20}},1000]",
+			 i * 1000, i * 20, i * 20 * 0.033);
+	CHECK_EQ_LONG(count_type(&t, "slow_decode", NULL), 0);
+	/* jitter buffer flushes every 4 s, three times; then one at 2 s breaks the cadence */
+	start(&t);
+	for (int i = 0; i <= 12; i++)
+		line(&t, "[\"getStats\",\"PC_0\",{\"IA\":{\"type\":\"inbound-rtp\",\"kind\":\"audio\",\"trackIdentifier\":\"ta\","
+			 "\"bytesReceived\":%d,\"jitterBufferFlushes\":%d}},1000]", i * 1000, i / 4);
+	CHECK_EQ_LONG(count_type(&t, "periodic_jitter_buffer_flush", NULL), 1);
+	start(&t);
+	for (int i = 0; i <= 12; i++)
+		line(&t, "[\"getStats\",\"PC_0\",{\"IA\":{\"type\":\"inbound-rtp\",\"kind\":\"audio\",\"trackIdentifier\":\"ta\","
+			 "\"bytesReceived\":%d,\"jitterBufferFlushes\":%d}},1000]", i * 1000, i < 10 ? i / 4 : i - 7);
+	CHECK_EQ_LONG(count_type(&t, "periodic_jitter_buffer_flush", NULL), 0);
 	/* NullVideoDecoder */
 	start(&t);
 	for (int i = 0; i < 2; i++)
@@ -454,6 +534,14 @@ test_client_rules(void)
 	line(&t, "[\"navigator.mediaDevices.getUserMediaOnFailure\",null,\"NotAllowedError\",10]");
 	CHECK_EQ_LONG(count_type(&t, "getusermedia_failure", &sev), 1);
 	CHECK_EQ_STR(sev, "error");
+	start(&t);
+	line(&t, "[\"navigator.mediaDevices.getUserMediaOnFailure\",null,\"NotFoundError\",10]");
+	line(&t, "[\"navigator.mediaDevices.getUserMediaOnSuccess\",null,[[\"audio\",\"t1\",\"mic\",\"s\"]],10]");
+	CHECK_EQ_LONG(count_type(&t, "getusermedia_failure", &sev), 1);
+	CHECK_EQ_STR(sev, "warning");
+	start(&t);
+	line(&t, "[\"navigator.mediaDevices.getUserMediaOnSuccess\",null,[[\"audio\",\"t1\",\"mic\",\"s\"]],10]");
+	CHECK_EQ_LONG(count_type(&t, "getusermedia_failure", NULL), 0);
 	start(&t);
 	line(&t, "[\"navigator.mediaDevices.getDisplayMediaOnFailure\",null,\"NotAllowedError\",10]");
 	CHECK_EQ_LONG(count_type(&t, "getdisplaymedia_failure", NULL), 1);
