@@ -55,6 +55,7 @@ rtcstats_storage_printf(const char *fmt,...)
 	return p;
 }
 
+/* Characters of a key segment (and of a bucket name). */
 static bool
 segment_char(char c)
 {
@@ -152,6 +153,7 @@ check_key(const char *key, rtcstats_error *err)
 						 "segments of A-Za-z0-9._-)", shown, RTCSTATS_STORAGE_MAX_KEY);
 }
 
+/* Value of a hex digit, -1 if c is none. */
 static int
 hexval(char c)
 {
@@ -345,8 +347,8 @@ rtcstats_storage_new(const rtcstats_storage_config *cfg, rtcstats_error *err)
 
 		printable(shown, sizeof(shown), cfg->url);
 		rc = rtcstats_fail(err, RTCSTATS_ERR_ARGUMENT, 0,
-						   "unsupported storage URL \"%s\" (want file:///dir or s3://bucket/prefix)",
-						   shown);
+						   "unsupported storage URL \"%s\" "
+						   "(want file:///dir or s3://bucket/prefix)", shown);
 	}
 	if (rc != RTCSTATS_OK)
 	{
@@ -356,6 +358,7 @@ rtcstats_storage_new(const rtcstats_storage_config *cfg, rtcstats_error *err)
 	return s;
 }
 
+/* Frees the object and its curl handle (closing its connections); NULL-safe. */
 void
 rtcstats_storage_free(rtcstats_storage *s)
 {
@@ -433,6 +436,7 @@ rtcstats_storage_delete(rtcstats_storage *s, const char *key, rtcstats_error *er
 	return rtcstats_s3_delete(s, key, err);
 }
 
+/* Reachability for health checks: see storage_file.c and storage_s3.c. */
 rtcstats_status
 rtcstats_storage_check(rtcstats_storage *s, rtcstats_error *err)
 {

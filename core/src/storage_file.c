@@ -42,6 +42,7 @@
 /* Attempts at a fresh temporary name before giving up (EEXIST each time). */
 #define FILE_TMP_ATTEMPTS 8
 
+/* strerror, thread-safe: the proxy's uploader threads share this code. */
 static const char *
 errstr(int e, char *buf, size_t size)
 {
@@ -66,6 +67,7 @@ fail_errno(rtcstats_error *err, int e, bool missing_is_not_found, const char *wh
 						 errstr(e, buf, sizeof(buf)));
 }
 
+/* Keeps the configured directory; it is resolved at each use, not now. */
 rtcstats_status
 rtcstats_file_init(rtcstats_storage *s, const char *path_part, rtcstats_error *err)
 {
@@ -135,6 +137,7 @@ resolve_parent(const char *rroot, const char *key, bool create, char *dir,
 	return RTCSTATS_OK;
 }
 
+/* The last segment of a key: the file name in its directory. */
 static const char *
 base_name(const char *key)
 {
@@ -143,6 +146,7 @@ base_name(const char *key)
 	return slash ? slash + 1 : key;
 }
 
+/* write(2) until done: it may write less than asked, or be interrupted. */
 static bool
 write_all(int fd, const unsigned char *p, size_t len)
 {
@@ -211,6 +215,7 @@ open_temp(const char *dir, const char *base, char *tmp, size_t size)
 	return -1;
 }
 
+/* See the file comment: temporary file, fsync, rename, fsync directory. */
 rtcstats_status
 rtcstats_file_put(rtcstats_storage *s, const char *key, const void *data, size_t len,
 				  rtcstats_error *err)
@@ -261,6 +266,10 @@ rtcstats_file_put(rtcstats_storage *s, const char *key, const void *data, size_t
 	return RTCSTATS_OK;
 }
 
+/*
+ * Reads a whole object, refusing anything that resolves outside the root
+ * (a symlink planted in the directory) or is not a regular file.
+ */
 rtcstats_status
 rtcstats_file_get(rtcstats_storage *s, const char *key, rtcstats_buffer *out,
 				  rtcstats_error *err)
@@ -336,6 +345,7 @@ rtcstats_file_get(rtcstats_storage *s, const char *key, rtcstats_buffer *out,
 	return RTCSTATS_OK;
 }
 
+/* Unlinks an object; a missing one (or missing directory) is success. */
 rtcstats_status
 rtcstats_file_delete(rtcstats_storage *s, const char *key, rtcstats_error *err)
 {

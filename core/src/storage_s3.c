@@ -40,7 +40,8 @@ struct rtcstats_s3
 {
 	CURL	   *curl;
 	char		errbuf[CURL_ERROR_SIZE];
-	char	   *base_url;		/* bucket URL, no final '/': ".../bucket" or "https://bucket.host" */
+	char	   *base_url;		/* bucket URL, no final '/': ".../bucket" or
+								 * "https://bucket.host" */
 	char	   *bucket_url;		/* what HEAD bucket asks for */
 	char	   *prefix;			/* "" or "a/b" */
 	char	   *sigv4;			/* "aws:amz:<region>:s3", NULL when unsigned */
@@ -68,6 +69,7 @@ typedef struct s3_request
 	bool		cancelled;
 } s3_request;
 
+/* "1.2.3.4[:port]" or "[v6]...": hosts that cannot take a bucket subdomain */
 static bool
 is_ip_literal(const char *host, size_t len)
 {
@@ -81,6 +83,7 @@ is_ip_literal(const char *host, size_t len)
 	return true;
 }
 
+/* The region goes into "aws:amz:<region>:s3": no ':' or anything odd. */
 static bool
 region_valid(const char *r)
 {
@@ -222,6 +225,7 @@ rtcstats_s3_free(rtcstats_s3 *s3)
 	free(s3);
 }
 
+/* The bucket URL requests go to (for tests: path vs virtual-host style). */
 const char *
 rtcstats_s3_request_url(const rtcstats_storage *s)
 {
@@ -341,6 +345,11 @@ rtcstats_s3_parse_error(const char *body, size_t len, char *code, size_t code_si
 	free(copy);
 }
 
+/*
+ * Response bytes: a 2xx GET body goes to the caller's buffer under the
+ * object limit; anything else is an error document, of which we keep the
+ * first RTCSTATS_STORAGE_MAX_ERROR_BODY bytes for its <Code> and <Message>.
+ */
 static size_t
 write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -365,7 +374,8 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		{
 			curl_off_t	announced = -1;
 
-			curl_easy_getinfo(req->s->s3->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced);
+			curl_easy_getinfo(req->s->s3->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+							  &announced);
 			if (announced > 0 && (uint64_t) announced > (uint64_t) req->s->max_object_bytes)
 			{
 				req->too_large = true;
@@ -392,6 +402,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* A PUT body, from memory: libcurl asks for it in pieces. */
 static size_t
 read_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -720,6 +731,7 @@ object_request(rtcstats_storage *s, const char *method, const char *key, s3_requ
 	return RTCSTATS_OK;
 }
 
+/* One request on one object: the common part of put, get and delete. */
 static rtcstats_status
 object_op(rtcstats_storage *s, const char *method, const char *key, const void *data,
 		  size_t len, rtcstats_buffer *out, rtcstats_error *err)
@@ -741,6 +753,7 @@ object_op(rtcstats_storage *s, const char *method, const char *key, const void *
 	return rc;
 }
 
+/* PUT replaces the object whole: S3 has no partial objects. */
 rtcstats_status
 rtcstats_s3_put(rtcstats_storage *s, const char *key, const void *data, size_t len,
 				rtcstats_error *err)
@@ -748,6 +761,7 @@ rtcstats_s3_put(rtcstats_storage *s, const char *key, const void *data, size_t l
 	return object_op(s, "PUT", key, data, len, NULL, err);
 }
 
+/* GET into out, which s3_perform empties before each attempt. */
 rtcstats_status
 rtcstats_s3_get(rtcstats_storage *s, const char *key, rtcstats_buffer *out,
 				rtcstats_error *err)

@@ -270,7 +270,8 @@ check_storage_request(const stub_request *r, const char *method, const char *pat
 
 	if (strstr(signed_headers, "content-type") != NULL)
 		snprintf(canonical, sizeof(canonical),
-				 "%s\n%s\n\ncontent-type:%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\n\n%s\n%s",
+				 "%s\n%s\n\ncontent-type:%s\nhost:%s\nx-amz-content-sha256:%s\n"
+				 "x-amz-date:%s\n\n%s\n%s",
 				 method, path, ctype, host, payload, date, signed_headers, payload);
 	else
 		snprintf(canonical, sizeof(canonical),

@@ -318,7 +318,8 @@ test_file_atomicity(void)
 			else
 				bad++;
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-		} while (bad == 0 && (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 700);
+		} while (bad == 0 &&
+				 (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 700);
 		rtcstats_buffer_free(&r);
 		rtcstats_storage_free(s);
 		free(a);

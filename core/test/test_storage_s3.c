@@ -189,7 +189,8 @@ test_errors(void)
 	if (CHECK(s != NULL))
 	{
 		CHECK_EQ_LONG(rtcstats_storage_put(s, "k", "x", 1, &err), RTCSTATS_ERR_STORAGE);
-		if (!CHECK(strstr(err.detail, "HTTP 403 InvalidAccessKeyId: The AWS Access Key Id") != NULL))
+		if (!CHECK(strstr(err.detail,
+						  "HTTP 403 InvalidAccessKeyId: The AWS Access Key Id") != NULL))
 			fprintf(stderr, "  detail: %s\n", err.detail);
 		CHECK(strstr(err.detail, "(1 attempt)") != NULL);	/* 4xx: no retry */
 	}
