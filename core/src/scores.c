@@ -217,7 +217,8 @@ pc_video(const an_pc *p)
 }
 
 /*
- * Connectivity: 1 if the connection failed or never connected; otherwise
+ * Connectivity: 1 if the connection failed or tried ICE but never connected
+ * (NaN, not scored, if it never even tried: a probe connection); otherwise
  * 5 - setup penalty (0.5 over 1 s, 1 over 3 s) - relay penalty (0.25 over
  * UDP, 0.75 over TCP/TLS) - 0.5 per ICE disconnection and 0.1 per second
  * disconnected (together at most 2), floored at 1.
@@ -229,8 +230,15 @@ pc_connectivity(const an_pc *p)
 	double		s = 5;
 	double		disc;
 
-	if (p->ice_failed || p->conn_failed || p->dtls_failed || isnan(setup))
+	if (p->ice_failed || p->conn_failed || p->dtls_failed)
 		return 1;
+	if (isnan(setup))
+	{
+		/* never tried (a probe connection for capabilities, closed at once): not scored */
+		if (p->first_checking == 0 && p->conn_connecting_at == 0)
+			return NAN;
+		return 1;
+	}
 	if (setup > 3000)
 		s -= 1;
 	else if (setup > 1000)
@@ -313,7 +321,7 @@ an_scores(rtcstats_analysis *a, json_object *observations)
 			ca = au;
 		if (!isnan(vi) && (isnan(cv) || vi < cv))
 			cv = vi;
-		if (isnan(cc) || co < cc)
+		if (!isnan(co) && (isnan(cc) || co < cc))
 			cc = co;
 	}
 	put_scores(call, ca, cv, cc);

@@ -636,6 +636,34 @@ test_bounded_and_summary(void)
 	json_object_put(out);
 }
 
+/* A connection that never tried ICE (a capability probe) does not score the call's connectivity. */
+static void
+test_scores(void)
+{
+	trace		t;
+	json_object *out;
+	json_object *call;
+
+	start(&t);
+	connected(&t, 100);
+	line(&t, "[\"create\",\"PC_1\",null,10]");
+	line(&t, "[\"close\",\"PC_1\",null,10]");
+	out = analyse(t.s, t.len);
+	free(t.s);
+	call = json_object_object_get(json_object_object_get(out, "scores"), "call");
+	CHECK(fabs(json_object_get_double(json_object_object_get(call, "connectivity")) - 5.0) < 1e-9);
+	json_object_put(out);
+	/* a slow setup (1.5 s) costs half a point, a relay over TCP three quarters */
+	start(&t);
+	connected(&t, 1500);
+	relay_stats(&t, "relay", "tcp");
+	out = analyse(t.s, t.len);
+	free(t.s);
+	call = json_object_object_get(json_object_object_get(out, "scores"), "call");
+	CHECK(fabs(json_object_get_double(json_object_object_get(call, "connectivity")) - 3.75) < 1e-9);
+	json_object_put(out);
+}
+
 /* The types of the observations of a corpus dump, and how many warnings/errors. */
 static json_object *
 corpus(const char *name)
@@ -733,6 +761,7 @@ main(void)
 	test_video_rules();
 	test_client_rules();
 	test_bounded_and_summary();
+	test_scores();
 	test_corpus();
 	return check_summary("analysis");
 }
