@@ -47,6 +47,7 @@ include cli/cli.mk
 -include proxy/proxy.mk
 -include extension/extension.mk
 -include bench/bench.mk
+-include bench/bench-analysis.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 # Command-line programs: one small main each over the core library.
 
-CLI_PROGRAMS := rtcstats-features rtcstats-anonymize
+# Every cli/rtcstats-*.c is one program.
+CLI_PROGRAMS := $(patsubst cli/%.c,%,$(wildcard cli/rtcstats-*.c))
 CLI_BINS := $(addprefix $(BIN)/,$(CLI_PROGRAMS))
 
 $(BIN)/rtcstats-%: $(BUILD)/cli/rtcstats-%.o $(CORE_LIB)

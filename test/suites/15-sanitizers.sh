@@ -26,7 +26,7 @@ for d in test/corpus/dumps/*; do
 	fi
 done
 rm -f /tmp/valgrind.$$
-for t in build/test/test_input build/test/test_reader build/test/test_features; do
+for t in $(ls build/test/test_* | grep -v '_s3$'); do
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=3 "$t" > /dev/null || {
 		echo "FAIL valgrind $t"; status=1; }
 done
