@@ -45,6 +45,9 @@ all:
 include core/core.mk
 include cli/cli.mk
 -include proxy/proxy.mk
+-include replay/replay.mk
+-include worker/worker.mk
+-include tools/demo.mk
 -include extension/extension.mk
 -include bench/bench.mk
 -include bench/bench-analysis.mk
