@@ -18,7 +18,8 @@ usage(FILE *f)
 			"    rtcstats-features - extract call features from rtcstats dumps\n"
 			"\n"
 			"SYNOPSIS\n"
-			"    rtcstats-features [--pretty] [--skip-bad-lines] [--max-line-bytes N] FILE...\n"
+			"    rtcstats-features [--pretty] [--analysis | --summary] [--skip-bad-lines]\n"
+			"                      [--max-line-bytes N] FILE...\n"
 			"\n"
 			"DESCRIPTION\n"
 			"    Reads each FILE (\"-\" for standard input), an rtcstats dump (file format 3,\n"
@@ -31,6 +32,10 @@ usage(FILE *f)
 			"\n"
 			"OPTIONS\n"
 			"    --pretty          indent the output\n"
+			"    --analysis        print the analysis of the call instead of its features:\n"
+			"                      {\"timeseries\", \"observations\", \"scores\", \"summary\"}\n"
+			"                      (docs/analysis.md)\n"
+			"    --summary         print the plain-English summary of the call, one line\n"
 			"    --skip-bad-lines  skip lines that are not JSON arrays instead of failing\n"
 			"                      (a warning on stderr counts them)\n"
 			"    --max-line-bytes N\n"
@@ -52,6 +57,8 @@ main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"pretty", no_argument, NULL, 'p'},
+		{"analysis", no_argument, NULL, 'a'},
+		{"summary", no_argument, NULL, 'S'},
 		{"skip-bad-lines", no_argument, NULL, 's'},
 		{"max-line-bytes", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
@@ -61,6 +68,7 @@ main(int argc, char **argv)
 	rtcstats_reader_options opts = {0};
 	int			status = 0;
 	int			c;
+	char		output = 'f';	/* f features, a analysis, S summary */
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1)
 	{
@@ -69,6 +77,10 @@ main(int argc, char **argv)
 			case 'p':
 				flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 					JSON_C_TO_STRING_NOSLASHESCAPE;
+				break;
+			case 'a':
+			case 'S':
+				output = (char) c;
 				break;
 			case 's':
 				opts.skip_bad_lines = true;
@@ -152,7 +164,24 @@ main(int argc, char **argv)
 			if (opts.skip_bad_lines && rtcstats_extractor_skipped_lines(x) > 0)
 				fprintf(stderr, "%s: warning: skipped %ld bad lines\n", path,
 						rtcstats_extractor_skipped_lines(x));
-			puts(json_object_to_json_string_ext(features, flags));
+			if (output == 'f')
+				puts(json_object_to_json_string_ext(features, flags));
+			else
+			{
+				json_object *analysis = rtcstats_extractor_analysis(x, features);
+				json_object *summary;
+
+				if (analysis == NULL)
+				{
+					fprintf(stderr, "%s: out of memory\n", path);
+					status = 1;
+				}
+				else if (output == 'a')
+					puts(json_object_to_json_string_ext(analysis, flags));
+				else if (json_object_object_get_ex(analysis, "summary", &summary))
+					puts(json_object_get_string(summary));
+				json_object_put(analysis);
+			}
 			json_object_put(features);
 		}
 		rtcstats_extractor_free(x);

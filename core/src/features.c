@@ -9,6 +9,7 @@
 
 #include "features_internal.h"
 #include "reader_internal.h"
+#include "rtcstats/analysis.h"
 #include "rtcstats/features.h"
 #include "rtcstats/input.h"
 
@@ -17,6 +18,7 @@ struct rtcstats_extractor
 	rtcstats_reader *reader;
 	json_object *metadata;
 	client_features *client;
+	rtcstats_analysis *analysis;	/* fed in the same pass; see analysis.h */
 	connection_features **pcs;	/* by reader pc_index */
 	char	  **pc_ids;
 	size_t		npcs;
@@ -262,6 +264,7 @@ on_event(void *arg, const rtcstats_event *ev, rtcstats_error *err)
 {
 	rtcstats_extractor *x = arg;
 
+	rtcstats_analysis_event(x->analysis, ev);
 	if (ev->pc_index < 0)
 	{
 		client_event(x->client, ev);
@@ -308,8 +311,9 @@ rtcstats_extractor_new(const rtcstats_reader_options *opts)
 	if (x == NULL)
 		return NULL;
 	x->client = client_new();
+	x->analysis = rtcstats_analysis_new();
 	x->reader = rtcstats_reader_new(opts, &cb, x);
-	if (x->client == NULL || x->reader == NULL)
+	if (x->client == NULL || x->analysis == NULL || x->reader == NULL)
 	{
 		rtcstats_extractor_free(x);
 		return NULL;
@@ -326,6 +330,7 @@ rtcstats_extractor_free(rtcstats_extractor *x)
 	json_object_put(x->metadata);
 	if (x->client)
 		client_free(x->client);
+	rtcstats_analysis_free(x->analysis);
 	for (size_t i = 0; i < x->npcs; i++)
 	{
 		connection_free(x->pcs[i]);
@@ -408,6 +413,12 @@ rtcstats_extractor_finish(rtcstats_extractor *x, json_object **features, rtcstat
 	json_object_object_add(out, "peerConnections", pcs);
 	*features = out;
 	return RTCSTATS_OK;
+}
+
+json_object *
+rtcstats_extractor_analysis(rtcstats_extractor *x, json_object *features)
+{
+	return rtcstats_analysis_finish(x->analysis, features);
 }
 
 rtcstats_status

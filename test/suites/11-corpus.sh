@@ -29,5 +29,18 @@ done
 # several files: one object per line, in order
 if [ "$("$BIN/rtcstats-features" test/corpus/dumps/gumonly.rtcstats test/corpus/dumps/av-call.rtcstats | wc -l)" = 2 ]; then
 	passed=$((passed + 1)); else echo "FAIL: two files must give two lines"; failed=$((failed + 1)); fi
+# the analysis of the same pass, through the CLI: a failed call says so, a
+# healthy one has no warning or error, and the output has its four parts
+check_summary() {
+	if "$BIN/rtcstats-features" --summary "test/corpus/dumps/$1.rtcstats" | grep -q "$2"; then
+		passed=$((passed + 1)); else echo "FAIL $1: summary does not say '$2'"; failed=$((failed + 1)); fi
+}
+check_summary ice-failure "never connected: ICE failed"
+check_summary av-call "No problems were detected"
+check_summary renegotiation "limited by bandwidth"
+a=$("$BIN/rtcstats-features" --analysis test/corpus/dumps/av-call.rtcstats)
+if perl -MJSON::PP -e '$a = decode_json($ARGV[0]); exit !(exists $a->{timeseries} && exists $a->{scores}
+	&& exists $a->{summary} && !grep { $_->{severity} ne "info" } @{$a->{observations}})' "$a"; then
+	passed=$((passed + 1)); else echo "FAIL av-call --analysis: missing parts or a warning"; failed=$((failed + 1)); fi
 echo "corpus: $passed passed, $failed failed"
 [ $failed -eq 0 ]

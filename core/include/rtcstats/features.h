@@ -28,6 +28,15 @@ rtcstats_status rtcstats_extractor_finish(rtcstats_extractor *x, struct json_obj
 										  rtcstats_error *err);
 void		rtcstats_extractor_free(rtcstats_extractor *x);	/* NULL-safe */
 
+/*
+ * After a successful rtcstats_extractor_finish(): the analysis of the same
+ * pass (analysis.h: timeseries, observations, scores, summary) as a new
+ * object the caller must json_object_put(); features (that call's output)
+ * is only read.  NULL when out of memory.
+ */
+struct json_object *rtcstats_extractor_analysis(rtcstats_extractor *x,
+												struct json_object *features);
+
 /* The dump's metadata line (borrowed; NULL before it was read). */
 struct json_object *rtcstats_extractor_metadata(const rtcstats_extractor *x);
 
