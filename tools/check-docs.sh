@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Checks that the documentation cannot drift from the code:
+#   - every GUC the extension defines (DefineCustom*Variable in extension/src/*.c)
+#     is named in docs/configuration.md;
+#   - every long option a program prints in --help is named in its reference page:
+#       rtcstats-proxy   docs/proxy.md or docs/configuration.md
+#       rtcstats-worker  docs/sql.md, docs/workers.md or docs/cli.md
+#       rtcstats-replay  docs/replay.md or docs/cli.md
+#   - the README's first screen shows exactly the two commands `make demo` and `make test`.
+# Prints one line per problem and exits 1 if there is any, 0 otherwise.
+#
+# usage: tools/check-docs.sh [--root DIR] [--bin DIR]
+#   --root DIR  tree to check (default: the repository holding this script)
+#   --bin DIR   where the programs are (default: ROOT/build/bin, or $RTCSTATS_BIN)
+set -u
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${RTCSTATS_BIN:-}"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--root) root="$2"; shift 2 ;;
+	--bin) bin="$2"; shift 2 ;;
+	-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "check-docs: unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+[ -n "$bin" ] || bin="$root/build/bin"
+problems=0; checked=0
+
+problem() { echo "check-docs: $*"; problems=$((problems + 1)); }
+
+# Does FILE name WORD as a whole word ("--max-conn" does not match "--max-connections")?
+names() {
+	local word="$1" file="$2"
+	[ -f "$file" ] && WORD="$word" perl -0777 -ne \
+		'BEGIN { $w = quotemeta $ENV{WORD} } exit(/(?<![A-Za-z0-9_.-])$w(?![A-Za-z0-9_-])/ ? 0 : 1)' "$file"
+}
+
+# --- GUCs ---------------------------------------------------------------
+shopt -s nullglob
+csrc=("$root"/extension/src/*.c)
+if [ ${#csrc[@]} -eq 0 ]; then
+	echo "check-docs: skip GUCs: no extension/src/*.c in this tree"
+else
+	gucs=$(perl -0777 -ne 'print "$1\n" while /DefineCustom\w+Variable\s*\(\s*"([^"]+)"/g' "${csrc[@]}" | sort -u)
+	[ -n "$gucs" ] || problem "no DefineCustom*Variable found in extension/src/*.c"
+	for g in $gucs; do
+		checked=$((checked + 1))
+		names "$g" "$root/docs/configuration.md" || problem "GUC $g is not in docs/configuration.md"
+	done
+fi
+
+# --- program options ----------------------------------------------------
+# check_program NAME SOURCE-PATHS -- DOC-PATHS
+check_program() {
+	local prog="$1"; shift
+	local sources=() docs=() have_source=0 help opts o found d
+	while [ "$1" != "--" ]; do sources+=("$1"); shift; done; shift
+	docs=("$@")
+	for s in "${sources[@]}"; do [ -e "$root/$s" ] && have_source=1; done
+	if [ ! -x "$bin/$prog" ]; then
+		if [ $have_source -eq 1 ]; then
+			problem "$prog: sources exist but $bin/$prog is not built (run make first)"
+		else
+			echo "check-docs: skip $prog: not in this tree"
+		fi
+		return
+	fi
+	if ! help=$("$bin/$prog" --help 2>&1); then
+		problem "$prog --help exits non-zero"
+	fi
+	opts=$(printf '%s\n' "$help" | grep -oE -- '(^|[^A-Za-z0-9-])--[a-z][a-z0-9-]*' |
+		sed 's/^[^-]*//' | grep -vxE -- '--(help|version)' | sort -u)
+	[ -n "$opts" ] || problem "$prog --help lists no long option"
+	for o in $opts; do
+		checked=$((checked + 1)); found=0
+		for d in "${docs[@]}"; do names "$o" "$root/$d" && { found=1; break; }; done
+		[ $found -eq 1 ] || problem "$prog option $o is not in ${docs[*]}"
+	done
+}
+check_program rtcstats-proxy proxy -- docs/proxy.md docs/configuration.md
+check_program rtcstats-worker worker cli/rtcstats-worker.c -- docs/sql.md docs/workers.md docs/cli.md
+check_program rtcstats-replay replay cli/rtcstats-replay.c -- docs/replay.md docs/cli.md
+
+# --- README first screen ------------------------------------------------
+# The first screen (40 lines) holds one code block whose commands are exactly
+# `make demo` and `make test`, in that order (comments after # allowed).
+readme="$root/README.md"
+if [ ! -f "$readme" ]; then
+	problem "README.md is missing"
+else
+	checked=$((checked + 1))
+	cmds=$(head -n 40 "$readme" | awk '/^```/ { if (inblock) exit; inblock = 1; next }
+		inblock && NF { sub(/[ \t]*#.*/, ""); print }')
+	[ "$cmds" = "$(printf 'make demo\nmake test')" ] ||
+		problem "README.md: the first code block of the first screen must hold exactly 'make demo' and 'make test', found: $(echo $cmds)"
+fi
+
+if [ $problems -gt 0 ]; then
+	echo "check-docs: $problems problem(s) ($checked names checked)"
+	exit 1
+fi
+echo "check-docs: ok ($checked names checked)"
