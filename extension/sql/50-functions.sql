@@ -1,0 +1,2 @@
+-- The C functions of the extension (extension/src/*.c).  docs/sql.md
+-- documents each one.

@@ -1,0 +1,108 @@
+/*
+ * errors.c: core failures as Postgres errors.  One errcode per core status,
+ * so callers can tell bad input (22P02 / XX001) from storage trouble (08006,
+ * 58030) and from a refused path (42501).
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "rtcstats_ext.h"
+
+int
+rtcstats_errcode(rtcstats_status code)
+{
+	switch (code)
+	{
+		case RTCSTATS_OK:
+			return ERRCODE_SUCCESSFUL_COMPLETION;
+		case RTCSTATS_ERR_FORMAT:
+		case RTCSTATS_ERR_JSON:
+		case RTCSTATS_ERR_LINE_SHAPE:
+			return ERRCODE_INVALID_TEXT_REPRESENTATION;
+		case RTCSTATS_ERR_GZIP:
+			return ERRCODE_DATA_CORRUPTED;
+		case RTCSTATS_ERR_TOO_LARGE:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case RTCSTATS_ERR_NOMEM:
+			return ERRCODE_OUT_OF_MEMORY;
+		case RTCSTATS_ERR_IO:
+			return ERRCODE_IO_ERROR;
+		case RTCSTATS_ERR_STORAGE:
+			return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
+		case RTCSTATS_ERR_NETWORK:
+			return ERRCODE_CONNECTION_FAILURE;
+		case RTCSTATS_ERR_NOT_FOUND:
+			return ERRCODE_UNDEFINED_FILE;
+		case RTCSTATS_ERR_PERMISSION:
+			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case RTCSTATS_ERR_ARGUMENT:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case RTCSTATS_ERR_CANCELLED:
+			return ERRCODE_QUERY_CANCELED;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+static const char *
+hint_for(rtcstats_status code)
+{
+	switch (code)
+	{
+		case RTCSTATS_ERR_FORMAT:
+		case RTCSTATS_ERR_JSON:
+		case RTCSTATS_ERR_LINE_SHAPE:
+		case RTCSTATS_ERR_GZIP:
+			return "The input must be an rtcstats dump (format 3) or a webrtc-internals dump, plain or gzip.";
+		case RTCSTATS_ERR_TOO_LARGE:
+			return "See rtcstats.max_dump_size.";
+		case RTCSTATS_ERR_NETWORK:
+		case RTCSTATS_ERR_STORAGE:
+			return "Check rtcstats.storage_url and the rtcstats.s3_* settings.";
+		case RTCSTATS_ERR_PERMISSION:
+			return "The server reads dumps only under rtcstats.storage_url.";
+		default:
+			return NULL;
+	}
+}
+
+/* True for statuses about the bytes of a dump, rather than about getting them. */
+static bool
+is_input_error(rtcstats_status code)
+{
+	return code == RTCSTATS_ERR_FORMAT || code == RTCSTATS_ERR_JSON ||
+		code == RTCSTATS_ERR_LINE_SHAPE || code == RTCSTATS_ERR_GZIP ||
+		code == RTCSTATS_ERR_TOO_LARGE;
+}
+
+/*
+ * Raises err as an ERROR.  what says what was being done ("could not read
+ * dump", ...).  A bad dump names the line and the reason in the message; a
+ * storage failure keeps the core's detail (HTTP status, S3 error code) in
+ * errdetail.  A cancel request becomes the usual cancel/terminate error.
+ */
+void
+rtcstats_raise(const char *what, const rtcstats_error *err)
+{
+	const char *hint = hint_for(err->code);
+	const char *detail = err->detail[0] ? err->detail : rtcstats_status_name(err->code);
+
+	if (err->code == RTCSTATS_ERR_CANCELLED)
+		CHECK_FOR_INTERRUPTS();
+	if (is_input_error(err->code) && err->line > 0)
+		ereport(ERROR,
+				(errcode(rtcstats_errcode(err->code)),
+				 errmsg("%s at line %ld: %s", what, err->line, detail),
+				 hint ? errhint("%s", hint) : 0));
+	if (is_input_error(err->code))
+		ereport(ERROR,
+				(errcode(rtcstats_errcode(err->code)),
+				 errmsg("%s: %s", what, detail),
+				 hint ? errhint("%s", hint) : 0));
+	ereport(ERROR,
+			(errcode(rtcstats_errcode(err->code)),
+			 errmsg("%s: %s", what, rtcstats_status_name(err->code)),
+			 errdetail("%s", detail),
+			 hint ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
