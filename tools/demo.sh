@@ -1,0 +1,400 @@
+#!/usr/bin/env bash
+# The demo stack behind `make demo`, `make demo-stop`, `make -s demo-env`.
+#
+#   tools/demo.sh up     install missing packages, build, install the extension, start a
+#                        private PostgreSQL 15 cluster and rtcstats-proxy, replay the sample
+#                        dumps, wait for extraction, print a summary of every call
+#   tools/demo.sh stop   stop what `up` started (by its pid files), nothing else
+#   tools/demo.sh env    print the shell lines that point psql and clients at the demo
+#   tools/demo.sh clean  stop, then delete the state directory
+#   tools/demo.sh summary  print the summary again
+#
+# Everything the demo keeps lives in one state directory, $RTCSTATS_DEMO_DIR (default
+# /tmp/rtcstats-demo: PostgreSQL runs as the postgres user, which must reach its data
+# directory, and a clone under /root is not reachable):
+#   pgdata/    the cluster (port 55440, socket in run/)   log/postgres.log
+#   dumps/     file:// storage shared by proxy and extension
+#   spool/     the proxy's spool             bin/   the proxy binary it runs
+#   proxy.pid  log/proxy.log                 build.log, replay.log
+# It never waits for keyboard input and runs as root (servers run as postgres).
+set -eu
+set -o pipefail
+
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+state="${RTCSTATS_DEMO_DIR:-/tmp/rtcstats-demo}"
+build="${BUILD:-build}"
+pgbin="${PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+pg_port=55440
+proxy_host=127.0.0.1
+proxy_port=8080
+db=rtcstats
+timeout="${RTCSTATS_DEMO_TIMEOUT:-120}"
+samples_dir="$repo/test/corpus/dumps"
+t0=$(date +%s)
+
+pgdata="$state/pgdata"
+logdir="$state/log"
+proxy_pid="$state/proxy.pid"
+
+say() { printf '[demo %3ds] %s\n' "$(( $(date +%s) - t0 ))" "$*"; }
+die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
+
+env_lines() {
+	echo "export PGHOST=$proxy_host PGPORT=$pg_port PGDATABASE=$db PGUSER=postgres"
+	echo "export RTCSTATS_WS_URL=ws://$proxy_host:$proxy_port/"
+	echo "export RTCSTATS_HTTP_URL=http://$proxy_host:$proxy_port"
+}
+
+as_pg() { runuser -u postgres -- "$@"; }
+psql_demo() { PGHOST=$proxy_host PGPORT=$pg_port PGUSER=postgres PGDATABASE=$db psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+port_busy() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+pg_running() { [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; }
+proxy_running() {
+	[ -f "$proxy_pid" ] && start-stop-daemon --status --pidfile "$proxy_pid" --exec "$state/bin/rtcstats-proxy" 2>/dev/null
+}
+
+# Runs a step with its output in a log; on failure shows the log's end.
+logged() {	# logged LOG COMMAND...
+	local log="$1"; shift
+	if ! "$@" >>"$log" 2>&1; then
+		echo "--- last lines of $log:" >&2
+		tail -n 30 "$log" >&2
+		die "'$*' failed (whole log: $log)"
+	fi
+}
+
+# ---------------------------------------------------------------- stop ----
+stop_all() {
+	local stopped=0
+	if [ -f "$proxy_pid" ]; then
+		if proxy_running; then
+			start-stop-daemon --stop --quiet --pidfile "$proxy_pid" --exec "$state/bin/rtcstats-proxy" \
+				--retry TERM/20/KILL/5 || true
+			echo "demo: stopped rtcstats-proxy (pid $(cat "$proxy_pid"))"
+			stopped=1
+		fi
+		rm -f "$proxy_pid"
+	fi
+	if pg_running; then
+		as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w -t 60 stop >/dev/null
+		echo "demo: stopped PostgreSQL ($pgdata)"
+		stopped=1
+	fi
+	[ $stopped -eq 1 ] || echo "demo: nothing running"
+}
+
+# ----------------------------------------------------------- the proxy ----
+# rtcstats-proxy's flags (docs/proxy.md): loopback only, file:// storage shared with
+# the extension, its row inserts into the demo database.
+proxy_args() {
+	args=(--listen "$proxy_host" --port "$proxy_port" --spool-dir "$state/spool"
+		--storage-url "file://$state/dumps" --host-identifier demo
+		--dsn "host=$proxy_host port=$pg_port dbname=$db user=postgres")
+}
+
+start_proxy() {
+	if port_busy $proxy_host $proxy_port; then
+		die "port $proxy_port is in use by another program; stop it and run make demo again"
+	fi
+	local args=()
+	proxy_args
+	: >"$logdir/proxy.log"; chown postgres: "$logdir/proxy.log"
+	start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$proxy_pid" \
+		--chuid postgres --chdir "$state" --output "$logdir/proxy.log" \
+		--exec "$state/bin/rtcstats-proxy" -- "${args[@]}"
+	local i
+	for _ in $(seq 100); do
+		if curl -fsS -o /dev/null "http://$proxy_host:$proxy_port/healthcheck" 2>/dev/null; then
+			return 0
+		fi
+		if ! proxy_running; then
+			tail -n 20 "$logdir/proxy.log" >&2
+			die "rtcstats-proxy exited at start (log: $logdir/proxy.log; flags: ${args[*]})"
+		fi
+		sleep 0.2
+	done
+	die "rtcstats-proxy does not answer http://$proxy_host:$proxy_port/healthcheck after 20 s (log: $logdir/proxy.log)"
+}
+
+# --------------------------------------------------------- PostgreSQL ----
+# What the cluster's contents depend on: when the installed extension changes, the
+# demo starts from a fresh cluster rather than half-upgrading one.
+ext_fingerprint() {
+	local lib share
+	lib=$(pg_config --pkglibdir); share=$(pg_config --sharedir)
+	cat "$lib/rtcstats.so" "$share"/extension/rtcstats.control "$share"/extension/rtcstats--*.sql 2>/dev/null | md5sum | cut -d' ' -f1
+}
+
+start_postgres() {
+	local fp; fp=$(ext_fingerprint)
+	if [ -f "$pgdata/PG_VERSION" ] && [ "$(cat "$state/extension.md5" 2>/dev/null)" != "$fp" ]; then
+		say "the installed extension changed: starting from a fresh cluster"
+		stop_all >/dev/null
+		rm -rf "$pgdata" "$state/dumps" "$state/spool"
+	fi
+	install -d -o postgres -g postgres -m 0700 "$state/dumps" "$state/spool" "$state/run"
+	install -d -o postgres -g postgres -m 0755 "$logdir"
+	if [ ! -f "$pgdata/PG_VERSION" ]; then
+		say "creating a PostgreSQL 15 cluster in $pgdata"
+		install -d -o postgres -g postgres -m 0700 "$pgdata"
+		logged "$state/build.log" as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust \
+			-E UTF8 --locale=C
+		cat >>"$pgdata/postgresql.conf" <<-EOF
+
+		# rtcstats demo (tools/demo.sh)
+		port = $pg_port
+		listen_addresses = '$proxy_host'
+		unix_socket_directories = '$state/run'
+		shared_preload_libraries = 'rtcstats'
+		rtcstats.database = '$db'
+		rtcstats.workers = 2
+		rtcstats.storage_url = 'file://$state/dumps'
+		EOF
+	fi
+	echo "$fp" >"$state/extension.md5"
+	if ! pg_running; then
+		port_busy $proxy_host $pg_port &&
+			die "port $pg_port is in use by another program; stop it and run make demo again"
+		say "starting PostgreSQL on port $pg_port (log: $logdir/postgres.log)"
+		as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$logdir/postgres.log" -w -t 60 start >/dev/null ||
+			{ tail -n 20 "$logdir/postgres.log" >&2; die "PostgreSQL did not start (log: $logdir/postgres.log)"; }
+	fi
+	if [ "$(psql_demo -d postgres -Atc "select count(*) from pg_database where datname = '$db'")" = 0 ]; then
+		psql_demo -d postgres -c "create database $db"
+	fi
+	psql_demo -c "create extension if not exists rtcstats"
+}
+
+# ----------------------------------------------------------- samples ----
+samples() { for f in "$samples_dir"/*.rtcstats; do basename "$f" .rtcstats; done; }
+
+# The sample a row came from: the demo replays sample NAME to ws://host:port/demo/NAME.
+label_sql="coalesce(substring(metadata->>'url' from '^/demo/([A-Za-z0-9._-]+)'), left(id::text, 8))"
+
+replay_samples() {
+	local have missing=() name
+	have=$(psql_demo -Atc "select distinct $label_sql from rtcstats_dumps where metadata->>'url' like '/demo/%'")
+	for name in $(samples); do
+		grep -qxF "$name" <<<"$have" || missing+=("$name")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		say "the $(samples | wc -l) sample dumps are already in the database: not replaying them"
+		return
+	fi
+	say "replaying ${#missing[@]} sample dump(s) with rtcstats-replay --fast (log: $state/replay.log)"
+	: >"$state/replay.log"
+	for name in "${missing[@]}"; do
+		logged "$state/replay.log" "$repo/$build/bin/rtcstats-replay" --fast -q \
+			"ws://$proxy_host:$proxy_port/demo/$name" "$samples_dir/$name.rtcstats"
+	done
+}
+
+# Waits until every sample has its row and every row is extracted (or has used up its
+# attempts, which the summary then shows with its error).
+wait_extracted() {
+	local n_samples list line last="" deadline=$(( $(date +%s) + timeout ))
+	n_samples=$(samples | wc -l)
+	list=$(samples | sed "s/.*/'&'/" | paste -sd,)
+	while :; do
+		line=$(psql_demo -AtF ' ' -c "
+			with d as (select *, $label_sql as label from rtcstats_dumps)
+			select count(distinct label) filter (where label in ($list)),
+			       count(*) filter (where extracted_at is not null),
+			       count(*) filter (where extracted_at is null and attempts <
+			           coalesce(nullif(current_setting('rtcstats.max_attempts', true), '')::int, 5)),
+			       count(*)
+			from d")
+		set -- $line
+		if [ "$line" != "$last" ]; then
+			say "rows: $1/$n_samples samples arrived, $2/$4 extracted"
+			last=$line
+		fi
+		[ "$1" -ge "$n_samples" ] && [ "$3" -eq 0 ] && return 0
+		if [ "$(date +%s)" -ge $deadline ]; then
+			psql_demo -c "select $label_sql as dump, id, attempts, last_error from rtcstats_dumps
+				where extracted_at is null order by 1" >&2 || true
+			die "timed out after ${timeout}s waiting for extraction ($1/$n_samples samples arrived, $2/$4 extracted).
+  Logs: $logdir/proxy.log (proxy: uploads, inserts), $logdir/postgres.log (workers), $state/replay.log"
+		fi
+		sleep 0.5
+	done
+}
+
+# ----------------------------------------------------------- summary ----
+# One JSON object per dump from SQL (to_jsonb of each feature row, so a renamed or
+# missing column leaves a blank rather than an error), laid out by perl.
+summary() {
+	local has_summary
+	has_summary=$(psql_demo -Atc "select to_regprocedure('rtcstats_summary(uuid)') is not null")
+	local summary_expr="null"
+	[ "$has_summary" = t ] && summary_expr="case when d.extracted_at is not null then rtcstats_summary(d.id) end"
+	psql_demo -At -c "
+		select jsonb_build_object(
+			'label', $label_sql, 'id', d.id, 'url', d.metadata->>'url',
+			'session_start', d.session_start, 'session_end', d.session_end,
+			'extracted', d.extracted_at is not null, 'attempts', d.attempts, 'last_error', d.last_error,
+			'client', (select to_jsonb(x) from features_client x where x.dump_id = d.id limit 1),
+			'connections', coalesce((select jsonb_agg(to_jsonb(c) order by c.id)
+				from features_connection c where c.dump_id = d.id), '[]'),
+			'tracks', coalesce((select jsonb_agg(to_jsonb(t) order by t.id)
+				from features_track t where t.dump_id = d.id), '[]'),
+			'summary', $summary_expr)
+		from rtcstats_dumps d
+		order by d.metadata->>'url' like '/demo/%' desc, $label_sql, d.created_at" |
+	perl -MJSON::PP -e "$summary_pl"
+}
+
+# Lays out one block per dump from the JSON lines of summary().
+read -r -d '' summary_pl <<'PERL' || true
+use strict; use warnings;
+my $json = JSON::PP->new;
+sub num { my ($v, $fmt) = @_; defined $v && $v =~ /^-?[\d.eE+-]+$/ ? sprintf($fmt, $v) : undef }
+sub yes { my $v = shift; defined $v && ($v eq '1' || $v eq 'true' || (ref $v && $$v)) }
+sub list { my @v = grep { defined && length } @_; @v ? join(', ', @v) : 'none' }
+sub line { printf "    %-11s %s\n", @_ }
+while (my $text = <STDIN>) {
+	next unless $text =~ /\S/;
+	my $d = $json->decode($text);
+	my @pcs = @{$d->{connections} || []};
+	my @tracks = @{$d->{tracks} || []};
+	my $cl = $d->{client} || {};
+	my $secs = num(defined $cl->{duration} ? $cl->{duration} / 1000 : undef, '%.1f s');
+	my $id = substr($d->{id}, 0, 8);
+	my $what = sprintf '%d peer connection%s%s, dump %s', scalar @pcs, @pcs == 1 ? '' : 's',
+		$secs ? ", $secs" : '', $id;
+	if (!yes($d->{extracted})) {
+		printf "=== %s: NOT EXTRACTED after %d attempt(s)  (dump %s)\n", $d->{label}, $d->{attempts}, $id;
+		line('error', $d->{last_error} // 'none recorded');
+		next;
+	}
+	my @up = grep { yes($_->{connected}) || yes($_->{ice_connected}) } @pcs;
+	my $status;
+	if (!@pcs) {
+		$status = 'no peer connection';
+		$status .= ' (getUserMedia only)' if yes($cl->{called_get_user_media});
+	} elsif (!@up) {
+		$status = 'FAILED to connect';
+	} else {
+		my ($ice) = sort { $b <=> $a } grep { defined } map { $_->{ice_connection_time} } @up;
+		my ($conn) = sort { $b <=> $a } grep { defined } map { $_->{connection_time} } @up;
+		$status = 'connected';
+		$status .= " (ICE $ice ms" . (defined $conn ? ", connection $conn ms" : '') .
+			(@up > 1 ? ', the slowest)' : ')') if defined $ice;
+		$status .= sprintf ', %d of %d connections failed', @pcs - @up, scalar @pcs if @up < @pcs;
+	}
+	printf "=== %s: %s  (%s)\n", $d->{label}, $status, $what;
+	if (@pcs) {
+		my (%local, %remote, %pair);
+		for my $c (@pcs) {
+			for my $t (qw(host srflx turn mdns)) {
+				$local{$t} = 1 if yes($c->{"gathered_${t}_candidate"});
+				$remote{$t} = 1 if yes($c->{"added_${t}_candidate"});
+			}
+			my $l = $c->{first_candidate_pair_local_type};
+			$pair{sprintf '%s/%s -> %s', $l, $c->{first_candidate_pair_local_protocol} // '?',
+				$c->{first_candidate_pair_remote_type} // '?'} = 1 if defined $l;
+		}
+		my $o = sub { my $h = shift; list(grep { $h->{$_} } qw(host srflx turn mdns)) };
+		line('candidates', sprintf 'local %s; remote %s; selected %s', $o->(\%local), $o->(\%remote),
+			list(sort keys %pair));
+		my $mean = sub {
+			my ($k, $scale, $fmt) = @_;
+			my @v = grep { defined && /^-?[\d.eE+-]+$/ } map { $_->{$k} } @pcs;
+			return '-' unless @v;
+			my $sum = 0; $sum += $_ for @v;
+			return sprintf $fmt, $sum / @v * $scale;
+		};
+		line('network', sprintf 'RTT %s ms; bitrate out %s kbit/s, in %s kbit/s%s',
+			$mean->('average_stun_round_trip_time', 1000, '%.1f'),
+			$mean->('average_outbound_bitrate', 0.001, '%.0f'),
+			$mean->('average_inbound_bitrate', 0.001, '%.0f'),
+			@pcs > 1 ? ' (mean of the connections)' : '');
+	}
+	my @t;
+	for my $t (@tracks) {
+		my $s = sprintf '%s %s', $t->{kind} // '?', ($t->{direction} // '') =~ /^in/ ? 'recv' : 'send';
+		$s .= ' ' . (($t->{codec_mime_type} // '') =~ s{^\w+/}{}r) if $t->{codec_mime_type};
+		$s .= " $t->{common_width}x$t->{common_height}" if $t->{common_width} && $t->{common_height};
+		if (defined $t->{freeze_count} && ($t->{kind} // '') eq 'video') {
+			$s .= " $t->{freeze_count} freeze" . ($t->{freeze_count} == 1 ? '' : 's');
+			$s .= sprintf ' (%.1f s)', $t->{total_freezes_duration}
+				if $t->{freeze_count} && defined $t->{total_freezes_duration};
+		}
+		push @t, $s;
+	}
+	my (@uniq, %seen);
+	for (@t) { push @uniq, $_ unless $seen{$_}++ }
+	line('tracks', list(map { $seen{$_} > 1 ? "$seen{$_}x $_" : $_ } @uniq));
+	my @err;
+	push @err, sprintf('getUserMedia failed %d time(s) (%s)', $cl->{get_user_media_error_count},
+		$cl->{get_user_media_error} // '?') if $cl->{get_user_media_error_count};
+	push @err, sprintf('getDisplayMedia failed %d time(s)', $cl->{get_display_media_error_count})
+		if $cl->{get_display_media_error_count};
+	for my $c (@pcs) {
+		for my $k (qw(set_local_description_failure set_remote_description_failure add_ice_candidate_failure)) {
+			push @err, "$k: $c->{$k}" if defined $c->{$k} && length $c->{$k} && $c->{$k} ne 'false';
+		}
+	}
+	push @err, 'ICE failed' if @pcs && @up < @pcs;
+	line('errors', list(@err));
+	if (defined $d->{summary} && length $d->{summary}) {
+		my @s = split /\n/, $d->{summary};
+		line('summary', shift @s);
+		line('', $_) for @s;
+	}
+}
+PERL
+
+# ---------------------------------------------------------------- up ----
+up() {
+	[ "$(id -u)" -eq 0 ] || die "run make demo as root (or with sudo): it installs packages and starts servers as postgres"
+	say "checking Debian packages (tools/install-deps.sh)"
+	bash tools/install-deps.sh
+	mkdir -p "$state"; chmod 0755 "$state"
+	: >"$state/build.log"
+	say "building (make all, log: $state/build.log)"
+	logged "$state/build.log" make --no-print-directory -j"$(nproc)" BUILD="$build" all
+	say "installing the extension into $(pg_config --pkglibdir) (make extension-install)"
+	logged "$state/build.log" make --no-print-directory BUILD="$build" extension-install
+	for p in rtcstats-proxy rtcstats-replay; do
+		[ -x "$build/bin/$p" ] || die "$build/bin/$p was not built"
+	done
+	start_postgres
+	install -d -m 0755 "$state/bin"
+	if ! cmp -s "$build/bin/rtcstats-proxy" "$state/bin/rtcstats-proxy"; then
+		if proxy_running; then
+			say "the proxy was rebuilt: restarting it"
+			start-stop-daemon --stop --quiet --pidfile "$proxy_pid" --exec "$state/bin/rtcstats-proxy" \
+				--retry TERM/20/KILL/5 || true
+			rm -f "$proxy_pid"
+		fi
+		install -m 0755 "$build/bin/rtcstats-proxy" "$state/bin/rtcstats-proxy"
+	fi
+	if proxy_running; then
+		say "rtcstats-proxy is already running on $proxy_host:$proxy_port"
+	else
+		say "starting rtcstats-proxy on $proxy_host:$proxy_port (log: $logdir/proxy.log)"
+		start_proxy
+	fi
+	replay_samples
+	wait_extracted
+	say "done; the calls:"
+	echo
+	summary
+	echo
+	echo "The demo keeps running:"
+	echo "  point rtcstats-js at ws://$proxy_host:$proxy_port/ (its calls appear in rtcstats_dumps)"
+	echo "  eval \"\$(make -s demo-env)\"; psql      # e.g. table features_connection"
+	echo "  make demo-stop                          # stops it (state kept in $state)"
+}
+
+case "${1:-}" in
+up) up ;;
+stop) stop_all ;;
+env) env_lines ;;
+summary) summary ;;
+clean) stop_all; rm -rf "$state"; echo "demo: removed $state" ;;
+*) echo "usage: tools/demo.sh up|stop|env|clean|summary" >&2; exit 2 ;;
+esac
