@@ -104,7 +104,7 @@ start_proxy() {
 	start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$proxy_pid" \
 		--chuid postgres --chdir "$state" --output "$logdir/proxy.log" \
 		--exec "$state/bin/rtcstats-proxy" -- "${args[@]}"
-	local i
+
 	for _ in $(seq 100); do
 		if curl -fsS -o /dev/null "http://$proxy_host:$proxy_port/healthcheck" 2>/dev/null; then
 			return 0
