@@ -1,13 +1,997 @@
 /*
  * internals.c: webrtc-internals "Create dump" documents to events.
- * (Being written; see reader_internal.h for the contract.)
+ *
+ * The document (one JSON object) holds the getUserMedia requests, the user
+ * agent and, per peer connection, its updateLog (API calls and callbacks,
+ * values JSON-encoded in strings) and its stats as one series per
+ * "<statsId>-<property>", each a JSON string of the last values beside a
+ * "<statsId>-timestamp" series.  Upstream's internalsToRtcstats()
+ * (rtcstats-shared/dump.js) turns that into the traces readRTCStatsDump()
+ * builds; we do the same and hand the events to the reader's dispatcher, so
+ * the feature extraction is the one of file format 3:
+ *
+ * - client trace: a "create" event {cpuPerformance, deviceMemory,
+ *   hardwareConcurrency, userAgent, userAgentData} at the dump's time, then
+ *   one event per getUserMedia entry (request, OnSuccess with the tracks,
+ *   OnFailure with the error), sorted by time;
+ * - per peer connection, in JavaScript key order: "create" with the
+ *   rtcConfiguration at the first update's time, the updateLog entries with
+ *   their values JSON-parsed when they parse, and one whole getStats report
+ *   per distinct stats timestamp, sorted by time (stable).
+ *
+ * One deliberate difference: a dump without its own top-level "timestamp"
+ * (Chrome before it wrote one) is taken to be made at its latest timestamp,
+ * where upstream uses 0 and so reports a start time of 0 and an absolute
+ * duration.
  */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "reader_internal.h"
+
+#define PFX "webrtc-internals dump: "
+
+/* One trace event before sorting. */
+typedef struct ievent
+{
+	double		ts;
+	size_t		seq;			/* push order: the sort is stable like upstream's */
+	bool		at_dump_time;	/* no time of its own: gets the dump's time */
+	char	   *method;
+	json_object *value;			/* owned reference; NULL for null/undefined */
+} ievent;
+
+typedef struct itrace
+{
+	const char *pc;				/* borrowed from the document; NULL: the client */
+	ievent	   *ev;
+	size_t		n;
+	size_t		cap;
+} itrace;
+
+typedef struct converter
+{
+	rtcstats_reader *r;
+	json_tokener *tok;			/* for the JSON held in strings */
+	itrace	   *traces;			/* [0] is the client */
+	size_t		ntraces;
+	double		max_ts;			/* latest own timestamp of any event */
+	bool		have_ts;
+	double		min_ts;
+	rtcstats_error *err;
+} converter;
+
+/* A key of an object with its value, in the order JavaScript enumerates them. */
+typedef struct jkey
+{
+	const char *key;
+	json_object *val;
+	unsigned long index;
+	bool		is_index;
+	size_t		pos;
+} jkey;
+
+static rtcstats_status
+nomem(converter *cv)
+{
+	return rtcstats_fail(cv->err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
+}
+
+static int
+jkey_cmp(const void *a, const void *b)
+{
+	const jkey *x = a;
+	const jkey *y = b;
+
+	if (x->is_index != y->is_index)
+		return x->is_index ? -1 : 1;
+	if (x->is_index)
+		return x->index < y->index ? -1 : x->index > y->index;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * The keys of obj as Object.keys() / for-in list them: array-index keys
+ * ascending, then the others in insertion order (json-c keeps it, and a
+ * repeated key keeps its first place, as in JSON.parse).  NULL only when out
+ * of memory; *n may be 0.
+ */
+static jkey *
+js_keys(json_object *obj, size_t *n)
+{
+	size_t		len = (size_t) json_object_object_length(obj);
+	jkey	   *keys = malloc((len ? len : 1) * sizeof(*keys));
+	size_t		i = 0;
+	bool		any_index = false;
+
+	*n = 0;
+	if (keys == NULL)
+		return NULL;
+	json_object_object_foreach(obj, key, val)
+	{
+		keys[i].key = key;
+		keys[i].val = val;
+		keys[i].pos = i;
+		keys[i].is_index = rtcstats_js_array_index(key, &keys[i].index);
+		any_index |= keys[i].is_index;
+		i++;
+	}
+	if (any_index)
+		qsort(keys, i, sizeof(*keys), jkey_cmp);
+	*n = i;
+	return keys;
+}
+
+/* A JSON text held in a string, as JSON.parse() takes it; NULL when it does not parse. */
+static json_object *
+parse_text(converter *cv, const char *s, size_t len, bool *ok)
+{
+	json_object *obj;
+	size_t		end;
+
+	*ok = false;
+	json_tokener_reset(cv->tok);
+	/* the terminating NUL ends a number at the end of the text */
+	obj = json_tokener_parse_ex(cv->tok, s, (int) len + 1);
+	if (json_tokener_get_error(cv->tok) != json_tokener_success)
+	{
+		json_object_put(obj);
+		return NULL;
+	}
+	/* only JSON white space may follow (an embedded NUL stops the parse early) */
+	for (end = json_tokener_get_parse_end(cv->tok); end < len; end++)
+		if (s[end] != ' ' && s[end] != '\t' && s[end] != '\n' && s[end] != '\r')
+		{
+			json_object_put(obj);
+			return NULL;
+		}
+	*ok = true;
+	return obj;
+}
+
+static bool
+is_number(json_object *v)
+{
+	return v != NULL && (json_object_is_type(v, json_type_double) ||
+						 json_object_is_type(v, json_type_int));
+}
+
+/* A usable timestamp: a finite number (and, where upstream tests with ||, not 0). */
+static bool
+get_time(json_object *v, bool nonzero, double *ts)
+{
+	double		d;
+
+	if (!is_number(v))
+		return false;
+	d = json_object_get_double(v);
+	if (!isfinite(d) || (nonzero && d == 0))
+		return false;
+	*ts = d;
+	return true;
+}
+
+/* JavaScript's String(v) for the values a method name can be made of. */
+static const char *
+js_text(json_object *v, bool found, char *buf, size_t size)
+{
+	if (!found)
+		return "undefined";
+	switch (json_object_get_type(v))
+	{
+		case json_type_null:
+			return "null";
+		case json_type_string:
+			return json_object_get_string(v);
+		case json_type_boolean:
+			return json_object_get_boolean(v) ? "true" : "false";
+		case json_type_int:
+			snprintf(buf, size, "%lld", (long long) json_object_get_int64(v));
+			return buf;
+		case json_type_double:
+			{
+				double		d = json_object_get_double(v);
+
+				if (d == floor(d) && fabs(d) < 1e21)
+					snprintf(buf, size, "%.0f", d);
+				else
+					snprintf(buf, size, "%.17g", d);
+				return buf;
+			}
+		case json_type_object:
+			return "[object Object]";
+		default:
+			return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	}
+}
+
+/* Append an event; value's reference passes to the trace (also on failure). */
+static rtcstats_status
+push(converter *cv, itrace *tr, const char *method, double ts, bool at_dump_time,
+	 json_object *value)
+{
+	ievent	   *e;
+
+	if (tr->n == tr->cap)
+	{
+		size_t		cap = tr->cap ? tr->cap * 2 : 16;
+		ievent	   *p = realloc(tr->ev, cap * sizeof(*p));
+
+		if (p == NULL)
+		{
+			json_object_put(value);
+			return nomem(cv);
+		}
+		tr->ev = p;
+		tr->cap = cap;
+	}
+	e = &tr->ev[tr->n];
+	e->method = strdup(method);
+	if (e->method == NULL)
+	{
+		json_object_put(value);
+		return nomem(cv);
+	}
+	e->ts = ts;
+	e->seq = tr->n;
+	e->at_dump_time = at_dump_time;
+	e->value = value;
+	tr->n++;
+	if (!at_dump_time)
+	{
+		if (!cv->have_ts || ts > cv->max_ts)
+			cv->max_ts = ts;
+		if (!cv->have_ts || ts < cv->min_ts)
+			cv->min_ts = ts;
+		cv->have_ts = true;
+	}
+	return RTCSTATS_OK;
+}
+
+static void
+trace_clear(itrace *tr)
+{
+	for (size_t i = 0; i < tr->n; i++)
+	{
+		free(tr->ev[i].method);
+		json_object_put(tr->ev[i].value);
+	}
+	free(tr->ev);
+	tr->ev = NULL;
+	tr->n = tr->cap = 0;
+}
+
+static json_object *
+get(json_object *obj, const char *key, bool *found)
+{
+	json_object *v = NULL;
+
+	*found = obj != NULL && json_object_is_type(obj, json_type_object) &&
+		json_object_object_get_ex(obj, key, &v);
+	return v;
+}
+
+/* ---- the client trace ---- */
+
+/*
+ * One track of a getUserMedia success: "<kind>_track_info" is the JSON text
+ * of {id, label} (or "null" for a kind that was not requested).
+ */
+static rtcstats_status
+gum_track(converter *cv, json_object *gum, size_t i, const char *kind, json_object *tracks)
+{
+	char		key[32];
+	bool		found,
+				ok;
+	json_object *info,
+			   *t,
+			   *track,
+			   *stream;
+
+	snprintf(key, sizeof(key), "%s_track_info", kind);
+	info = get(gum, key, &found);
+	/* if (gum.<kind>_track_info): only a truthy value is parsed */
+	if (info == NULL ||
+		(json_object_is_type(info, json_type_string) && json_object_get_string_len(info) == 0) ||
+		(json_object_is_type(info, json_type_boolean) && !json_object_get_boolean(info)) ||
+		(is_number(info) && json_object_get_double(info) == 0))
+		return RTCSTATS_OK;
+	if (json_object_is_type(info, json_type_string))
+	{
+		t = parse_text(cv, json_object_get_string(info),
+					   (size_t) json_object_get_string_len(info), &ok);
+		if (!ok)
+			return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+								 PFX "getUserMedia[%zu].%s is not valid JSON", i, key);
+	}
+	else if (is_number(info) || json_object_is_type(info, json_type_boolean))
+		t = json_object_get(info);	/* JSON.parse(String(x)) gives x back */
+	else
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "getUserMedia[%zu].%s is not a JSON string", i, key);
+	/* if (t): null, false, 0 and "" add no track */
+	if (t == NULL ||
+		(json_object_is_type(t, json_type_string) && json_object_get_string_len(t) == 0) ||
+		(json_object_is_type(t, json_type_boolean) && !json_object_get_boolean(t)) ||
+		(is_number(t) && json_object_get_double(t) == 0))
+	{
+		json_object_put(t);
+		return RTCSTATS_OK;
+	}
+	/* [kind, t.id, t.label, gum.stream_id]; undefined ones are null */
+	track = json_object_new_array_ext(4);
+	if (track == NULL)
+	{
+		json_object_put(t);
+		return nomem(cv);
+	}
+	json_object_array_add(track, json_object_new_string(kind));
+	json_object_array_add(track, json_object_get(get(t, "id", &found)));
+	json_object_array_add(track, json_object_get(get(t, "label", &found)));
+	stream = get(gum, "stream_id", &found);
+	json_object_array_add(track, json_object_get(stream));
+	json_object_put(t);
+	if (json_object_array_add(tracks, track) != 0)
+	{
+		json_object_put(track);
+		return nomem(cv);
+	}
+	return RTCSTATS_OK;
+}
+
+/* gum.audio === '' ? true : gum.audio */
+static json_object *
+gum_constraint(json_object *v)
+{
+	if (v != NULL && json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)
+		return json_object_new_boolean(1);
+	return json_object_get(v);
+}
+
+static rtcstats_status
+client_trace(converter *cv, json_object *doc, itrace *tr)
+{
+	static const char *const create_keys[][2] = {
+		{"cpuPerformance", "cpuPerformance"},
+		{"deviceMemory", "deviceMemory"},
+		{"hardwareConcurrency", "hardwareConcurrency"},
+		{"UserAgent", "userAgent"},
+		{"UserAgentData", "userAgentData"},
+	};
+	json_object *create = json_object_new_object();
+	json_object *gums;
+	bool		found;
+	rtcstats_status rc;
+
+	if (create == NULL)
+		return nomem(cv);
+	/* a key the dump lacks stays absent (undefined), null stays null */
+	for (size_t i = 0; i < sizeof(create_keys) / sizeof(create_keys[0]); i++)
+	{
+		json_object *v = get(doc, create_keys[i][0], &found);
+
+		if (found)
+			json_object_object_add(create, create_keys[i][1], json_object_get(v));
+	}
+	if ((rc = push(cv, tr, "create", 0, true, create)) != RTCSTATS_OK)
+		return rc;
+
+	gums = get(doc, "getUserMedia", &found);
+	if (gums == NULL)
+		return RTCSTATS_OK;
+	if (!json_object_is_type(gums, json_type_array))
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0, PFX "getUserMedia is not an array");
+	for (size_t i = 0; i < json_object_array_length(gums); i++)
+	{
+		json_object *gum = json_object_array_get_idx(gums, i);
+		json_object *v,
+				   *value;
+		char		method[256],
+					buf[64];
+		bool		has_ts,
+					has_audio_info,
+					has_video_info,
+					has_audio,
+					has_video;
+		double		ts = 0;
+
+		if (gum == NULL || !json_object_is_type(gum, json_type_object))
+			return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+								 PFX "getUserMedia[%zu] is not an object", i);
+		v = get(gum, "request_type", &found);
+		snprintf(method, sizeof(method), "navigator.mediaDevices.%s",
+				 js_text(v, found, buf, sizeof(buf)));
+		has_ts = get_time(get(gum, "timestamp", &found), false, &ts);
+
+		v = get(gum, "error", &found);
+		get(gum, "audio_track_info", &has_audio_info);
+		get(gum, "video_track_info", &has_video_info);
+		get(gum, "audio", &has_audio);
+		get(gum, "video", &has_video);
+		if (found)
+		{
+			strncat(method, "OnFailure", sizeof(method) - strlen(method) - 1);
+			value = json_object_get(v);
+		}
+		else if (has_audio_info || has_video_info)
+		{
+			strncat(method, "OnSuccess", sizeof(method) - strlen(method) - 1);
+			if ((value = json_object_new_array()) == NULL)
+				return nomem(cv);
+			if ((rc = gum_track(cv, gum, i, "audio", value)) != RTCSTATS_OK ||
+				(rc = gum_track(cv, gum, i, "video", value)) != RTCSTATS_OK)
+			{
+				json_object_put(value);
+				return rc;
+			}
+		}
+		else if (has_audio || has_video)
+		{
+			if ((value = json_object_new_object()) == NULL)
+				return nomem(cv);
+			if (has_audio)
+				json_object_object_add(value, "audio", gum_constraint(get(gum, "audio", &found)));
+			if (has_video)
+				json_object_object_add(value, "video", gum_constraint(get(gum, "video", &found)));
+		}
+		else
+			continue;			/* nothing upstream makes an event of */
+		if ((rc = push(cv, tr, method, ts, !has_ts, value)) != RTCSTATS_OK)
+			return rc;
+	}
+	return RTCSTATS_OK;
+}
+
+/* ---- peer connections ---- */
+
+/*
+ * Split a stats series name as createInternalsTimeSeries() does:
+ * "<id>-[<computed>]" at the last '[' (the id loses every '[' and its last
+ * character), otherwise "<id>-<property>" at the last '-'.  Returns false
+ * when out of memory.
+ */
+static bool
+split_series_name(const char *name, char **id, char **prop)
+{
+	const char *bracket = strrchr(name, '[');
+
+	if (bracket)
+	{
+		size_t		n = 0;
+		char	   *p = malloc((size_t) (bracket - name) + 1);
+
+		if (p == NULL)
+			return false;
+		for (const char *s = name; s < bracket; s++)
+			if (*s != '[')
+				p[n++] = *s;
+		/* substr(0, length - 1): one UTF-16 unit, here one whole code point */
+		while (n > 0 && ((unsigned char) p[n - 1] & 0xC0) == 0x80)
+			n--;
+		if (n > 0)
+			n--;
+		p[n] = '\0';
+		*id = p;
+		*prop = strdup(bracket);
+	}
+	else
+	{
+		const char *dash = strrchr(name, '-');
+
+		*id = dash ? strndup(name, (size_t) (dash - name)) : strdup("");
+		*prop = strdup(dash ? dash + 1 : name);
+	}
+	if (*id == NULL || *prop == NULL)
+	{
+		free(*id);
+		free(*prop);
+		*id = *prop = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* JSON.parse(entry.values), which must give an array. */
+static rtcstats_status
+series_values(converter *cv, const char *pc, const char *name, json_object *entry,
+			  json_object **out)
+{
+	bool		found,
+				ok;
+	json_object *text = get(entry, "values", &found);
+
+	*out = NULL;
+	if (text == NULL || !json_object_is_type(text, json_type_string))
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "PeerConnections[\"%.64s\"].stats[\"%.128s\"].values is not a string",
+							 pc, name);
+	*out = parse_text(cv, json_object_get_string(text), (size_t) json_object_get_string_len(text),
+					  &ok);
+	if (!ok || !json_object_is_type(*out, json_type_array))
+	{
+		json_object_put(*out);
+		*out = NULL;
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "PeerConnections[\"%.64s\"].stats[\"%.128s\"].values is not a JSON array",
+							 pc, name);
+	}
+	return RTCSTATS_OK;
+}
+
+/* JavaScript truthiness of a value that is present. */
+static bool
+truthy(json_object *v)
+{
+	if (v == NULL)
+		return false;
+	switch (json_object_get_type(v))
+	{
+		case json_type_boolean:
+			return json_object_get_boolean(v);
+		case json_type_int:
+		case json_type_double:
+			{
+				double		d = json_object_get_double(v);
+
+				return d != 0 && !isnan(d);
+			}
+		case json_type_string:
+			return json_object_get_string_len(v) > 0;
+		default:
+			return true;
+	}
+}
+
+/*
+ * The stats series regrouped into one report per timestamp: the series of
+ * createInternalsTimeSeries() (per stats id: its type and, per property, the
+ * values matched to the last timestamps), then per timestamp in order of
+ * first appearance {statsId: {id, timestamp, type, ...properties}}.
+ *
+ * series: statsId -> {"type": statsType, "t": timestamps, "p": {property: values}}
+ */
+static rtcstats_status
+stats_reports(converter *cv, const char *pc, json_object *stats, itrace *tr)
+{
+	json_object *series = NULL;
+	json_object *by_ts = NULL;	/* "%.17g" of the timestamp -> index into reports */
+	json_object **reports = NULL;
+	double	   *times = NULL;
+	size_t		nreports = 0,
+				cap = 0;
+	jkey	   *names = NULL,
+			   *ids = NULL;
+	size_t		nnames,
+				nids;
+	rtcstats_status rc = RTCSTATS_OK;
+	char	   *id = NULL,
+			   *prop = NULL;
+
+	if ((names = js_keys(stats, &nnames)) == NULL || (series = json_object_new_object()) == NULL)
+	{
+		rc = nomem(cv);
+		goto done;
+	}
+	for (size_t i = 0; i < nnames; i++)
+	{
+		const char *name = names[i].key;
+		json_object *entry = names[i].val;
+		json_object *s,
+				   *tsentry,
+				   *values;
+		char	   *tsname;
+		bool		found;
+
+		free(id);
+		free(prop);
+		if (!split_series_name(name, &id, &prop))
+		{
+			rc = nomem(cv);
+			goto done;
+		}
+		if (strcmp(prop, "type") == 0)
+			continue;
+		if (entry == NULL || !json_object_is_type(entry, json_type_object))
+		{
+			rc = rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							   PFX "PeerConnections[\"%.64s\"].stats[\"%.128s\"] is not an object",
+							   pc, name);
+			goto done;
+		}
+		if (!json_object_object_get_ex(series, id, &s))
+		{
+			json_object *type = get(entry, "statsType", &found);
+
+			if ((s = json_object_new_object()) == NULL ||
+				json_object_object_add(series, id, s) != 0)
+			{
+				json_object_put(s);
+				rc = nomem(cv);
+				goto done;
+			}
+			if (found)
+				json_object_object_add(s, "type", json_object_get(type));
+			json_object_object_add(s, "p", json_object_new_object());
+		}
+		/* without per-report timestamps (before M117) upstream gives no stats at all */
+		if (asprintf(&tsname, "%s-timestamp", id) < 0)
+		{
+			rc = nomem(cv);
+			goto done;
+		}
+		tsentry = get(stats, tsname, &found);
+		if (!truthy(tsentry))
+		{
+			free(tsname);
+			goto done;
+		}
+		if (!json_object_object_get_ex(s, "t", NULL))
+		{
+			json_object *t;
+
+			if (!json_object_is_type(tsentry, json_type_object))
+			{
+				rc = rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+								   PFX "PeerConnections[\"%.64s\"].stats[\"%.128s\"] is not an object",
+								   pc, tsname);
+				free(tsname);
+				goto done;
+			}
+			if ((rc = series_values(cv, pc, tsname, tsentry, &t)) != RTCSTATS_OK)
+			{
+				free(tsname);
+				goto done;
+			}
+			json_object_object_add(s, "t", t);
+		}
+		free(tsname);
+		if (strcmp(prop, "timestamp") == 0)
+			continue;			/* the same values, already read */
+		if ((rc = series_values(cv, pc, name, entry, &values)) != RTCSTATS_OK)
+			goto done;
+		if (strcmp(prop, "id") == 0)
+		{
+			json_object_put(values);	/* read (it must parse), never reported */
+			continue;
+		}
+		json_object_object_add(json_object_object_get(s, "p"), prop, values);
+	}
+
+	/* regroup per timestamp */
+	if ((ids = js_keys(series, &nids)) == NULL || (by_ts = json_object_new_object()) == NULL)
+	{
+		rc = nomem(cv);
+		goto done;
+	}
+	for (size_t i = 0; i < nids; i++)
+	{
+		json_object *s = ids[i].val;
+		json_object *t = json_object_object_get(s, "t");
+		bool		has_type;
+		json_object *type = get(s, "type", &has_type);
+		jkey	   *props;
+		size_t		nprops;
+
+		if (t == NULL)
+			continue;			/* only "type" entries: nothing to report */
+		if ((props = js_keys(json_object_object_get(s, "p"), &nprops)) == NULL)
+		{
+			rc = nomem(cv);
+			goto done;
+		}
+		for (size_t j = 0; j < nprops; j++)
+		{
+			json_object *values = props[j].val;
+			size_t		nvalues = json_object_array_length(values);
+			size_t		ntimes = json_object_array_length(t);
+
+			for (size_t k = 0; k < nvalues; k++)
+			{
+				double		ts;
+				char		key[40];
+				json_object *idx,
+						   *report,
+						   *rep;
+
+				/* timestamps[index + offset], offset = timestamps.length - values.length */
+				if (k + ntimes < nvalues)
+					continue;	/* before the first timestamp: undefined */
+				if (!get_time(json_object_array_get_idx(t, k + ntimes - nvalues), false, &ts))
+					continue;
+				if (ts == 0)
+					ts = 0;		/* -0 and 0 are one Map key */
+				snprintf(key, sizeof(key), "%.17g", ts);
+				if (json_object_object_get_ex(by_ts, key, &idx))
+					report = reports[json_object_get_int(idx)];
+				else
+				{
+					if (nreports == cap)
+					{
+						size_t		ncap = cap ? cap * 2 : 64;
+						json_object **p = realloc(reports, ncap * sizeof(*p));
+						double	   *q;
+
+						if (p == NULL)
+						{
+							free(props);
+							rc = nomem(cv);
+							goto done;
+						}
+						reports = p;
+						if ((q = realloc(times, ncap * sizeof(*q))) == NULL)
+						{
+							free(props);
+							rc = nomem(cv);
+							goto done;
+						}
+						times = q;
+						cap = ncap;
+					}
+					if (nreports >= INT32_MAX ||
+						(report = json_object_new_object()) == NULL)
+					{
+						free(props);
+						rc = nomem(cv);
+						goto done;
+					}
+					reports[nreports] = report;
+					times[nreports] = ts;
+					json_object_object_add(by_ts, key, json_object_new_int((int) nreports));
+					nreports++;
+				}
+				if (!json_object_object_get_ex(report, ids[i].key, &rep))
+				{
+					if ((rep = json_object_new_object()) == NULL)
+					{
+						free(props);
+						rc = nomem(cv);
+						goto done;
+					}
+					json_object_object_add(report, ids[i].key, rep);
+					json_object_object_add(rep, "id", json_object_new_string(ids[i].key));
+					json_object_object_add(rep, "timestamp", json_object_new_double(ts));
+					if (has_type)
+						json_object_object_add(rep, "type", json_object_get(type));
+				}
+				json_object_object_add(rep, props[j].key,
+									   json_object_get(json_object_array_get_idx(values, k)));
+			}
+		}
+		free(props);
+	}
+	for (size_t i = 0; i < nreports; i++)
+	{
+		json_object *report = reports[i];
+
+		reports[i] = NULL;
+		if ((rc = push(cv, tr, "getStats", times[i], false, report)) != RTCSTATS_OK)
+			goto done;
+	}
+
+done:
+	for (size_t i = 0; i < nreports; i++)
+		json_object_put(reports[i]);
+	free(reports);
+	free(times);
+	free(names);
+	free(ids);
+	free(id);
+	free(prop);
+	json_object_put(series);
+	json_object_put(by_ts);
+	return rc;
+}
+
+static rtcstats_status
+pc_trace(converter *cv, const char *pcid, json_object *pc, itrace *tr)
+{
+	json_object *log,
+			   *stats,
+			   *first;
+	bool		found,
+				has_prev = false;
+	double		ts = 0,
+				prev = 0;
+	rtcstats_status rc;
+
+	if (pc == NULL || !json_object_is_type(pc, json_type_object))
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "PeerConnections[\"%.64s\"] is not an object", pcid);
+	log = get(pc, "updateLog", &found);
+	if (log != NULL && !json_object_is_type(log, json_type_array))
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "PeerConnections[\"%.64s\"].updateLog is not an array", pcid);
+	stats = get(pc, "stats", &found);
+	if (stats != NULL && !json_object_is_type(stats, json_type_object))
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "PeerConnections[\"%.64s\"].stats is not an object", pcid);
+
+	/* create: the configuration, at the first update's time */
+	first = log && json_object_array_length(log) > 0 ? json_object_array_get_idx(log, 0) : NULL;
+	{
+		bool		own = get_time(get(first, "timestamp", &found), true, &ts);
+
+		if ((rc = push(cv, tr, "create", ts, !own,
+					   json_object_get(get(pc, "rtcConfiguration", &found)))) != RTCSTATS_OK)
+			return rc;
+	}
+
+	for (size_t i = 0; log && i < json_object_array_length(log); i++)
+	{
+		json_object *ev = json_object_array_get_idx(log, i);
+		json_object *type,
+				   *value;
+		char		buf[64];
+		bool		own;
+
+		if (ev == NULL || !json_object_is_type(ev, json_type_object))
+			return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+								 PFX "PeerConnections[\"%.64s\"].updateLog[%zu] is not an object",
+								 pcid, i);
+		type = get(ev, "type", &found);
+		{
+			const char *method = js_text(type, found, buf, sizeof(buf));
+
+			/* value: JSON-parsed when it is a non-empty string that parses */
+			value = get(ev, "value", &found);
+			if (value && json_object_is_type(value, json_type_string) &&
+				json_object_get_string_len(value) > 0)
+			{
+				bool		ok;
+				json_object *parsed = parse_text(cv, json_object_get_string(value),
+												 (size_t) json_object_get_string_len(value), &ok);
+
+				value = ok ? parsed : json_object_get(value);
+			}
+			else
+				value = json_object_get(value);
+
+			/*
+			 * ev.timestamp || new Date(ev.time): a numeric time is used as
+			 * such; an entry without either (a locale date string) keeps the
+			 * previous entry's time instead of upstream's 0.
+			 */
+			own = get_time(get(ev, "timestamp", &found), true, &ts) ||
+				get_time(get(ev, "time", &found), false, &ts);
+			if (!own && has_prev)
+			{
+				ts = prev;
+				own = true;
+			}
+			if ((rc = push(cv, tr, method, ts, !own, value)) != RTCSTATS_OK)
+				return rc;
+			if (own)
+			{
+				prev = ts;
+				has_prev = true;
+			}
+		}
+	}
+	if (stats)
+		return stats_reports(cv, pcid, stats, tr);
+	return RTCSTATS_OK;
+}
+
+static int
+ievent_cmp(const void *a, const void *b)
+{
+	const ievent *x = a;
+	const ievent *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static rtcstats_status
+emit_trace(converter *cv, itrace *tr, double dump_time)
+{
+	rtcstats_status rc;
+
+	for (size_t i = 0; i < tr->n; i++)
+		if (tr->ev[i].at_dump_time)
+			tr->ev[i].ts = dump_time;
+	qsort(tr->ev, tr->n, sizeof(*tr->ev), ievent_cmp);
+	for (size_t i = 0; i < tr->n; i++)
+	{
+		ievent	   *e = &tr->ev[i];
+
+		rc = rtcstats_reader_emit(cv->r, tr->pc, e->method, e->ts, e->value, NULL, cv->err);
+		if (rc != RTCSTATS_OK)
+			return rc;
+	}
+	trace_clear(tr);
+	return RTCSTATS_OK;
+}
+
+/* The metadata of an internals dump: what the document says about itself. */
+static rtcstats_status
+emit_metadata(converter *cv, json_object *doc, double dump_time)
+{
+	json_object *meta = json_object_new_object();
+	json_object *ua;
+	bool		found;
+	rtcstats_status rc;
+
+	if (meta == NULL)
+		return nomem(cv);
+	json_object_object_add(meta, "fileFormat", json_object_new_string("webrtc-internals"));
+	ua = get(doc, "UserAgent", &found);
+	if (found)
+		json_object_object_add(meta, "userAgent", json_object_get(ua));
+	json_object_object_add(meta, "startTime",
+						   json_object_new_double(cv->have_ts && cv->min_ts < dump_time
+												  ? cv->min_ts : dump_time));
+	json_object_object_add(meta, "dumpTime", json_object_new_double(dump_time));
+	rc = rtcstats_reader_emit_metadata(cv->r, meta, cv->err);
+	json_object_put(meta);
+	return rc;
+}
 
 rtcstats_status
 rtcstats_internals_convert(rtcstats_reader *r, json_object *doc, rtcstats_error *err)
 {
-	(void) r;
-	(void) doc;
-	return rtcstats_fail(err, RTCSTATS_ERR_FORMAT, 0, "webrtc-internals dumps are not supported yet");
+	converter	cv;
+	json_object *pcs;
+	jkey	   *ids = NULL;
+	size_t		nids = 0;
+	double		dump_time;
+	bool		found;
+	rtcstats_status rc;
+
+	memset(&cv, 0, sizeof(cv));
+	cv.r = r;
+	cv.err = err;
+	cv.tok = json_tokener_new_ex(rtcstats_reader_max_depth(r));
+	if (cv.tok == NULL)
+		return nomem(&cv);
+	json_tokener_set_flags(cv.tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+
+	pcs = get(doc, "PeerConnections", &found);
+	if (pcs != NULL && !json_object_is_type(pcs, json_type_object))
+	{
+		rc = rtcstats_fail(err, RTCSTATS_ERR_FORMAT, 0, PFX "PeerConnections is not an object");
+		goto done;
+	}
+	if (pcs && (ids = js_keys(pcs, &nids)) == NULL)
+	{
+		rc = nomem(&cv);
+		goto done;
+	}
+	cv.traces = calloc(nids + 1, sizeof(*cv.traces));
+	if (cv.traces == NULL)
+	{
+		rc = nomem(&cv);
+		goto done;
+	}
+	cv.ntraces = nids + 1;
+
+	/* every trace first: the dump's time may be its latest event */
+	if ((rc = client_trace(&cv, doc, &cv.traces[0])) != RTCSTATS_OK)
+		goto done;
+	for (size_t i = 0; i < nids; i++)
+	{
+		cv.traces[i + 1].pc = ids[i].key;
+		if ((rc = pc_trace(&cv, ids[i].key, ids[i].val, &cv.traces[i + 1])) != RTCSTATS_OK)
+			goto done;
+	}
+	if (!get_time(get(doc, "timestamp", &found), true, &dump_time))
+		dump_time = cv.have_ts ? cv.max_ts : 0;
+
+	if ((rc = emit_metadata(&cv, doc, dump_time)) != RTCSTATS_OK)
+		goto done;
+	for (size_t i = 0; i < cv.ntraces; i++)
+		if ((rc = emit_trace(&cv, &cv.traces[i], dump_time)) != RTCSTATS_OK)
+			goto done;
+
+done:
+	for (size_t i = 0; cv.traces && i < cv.ntraces; i++)
+		trace_clear(&cv.traces[i]);
+	free(cv.traces);
+	free(ids);
+	json_tokener_free(cv.tok);
+	return rc;
 }

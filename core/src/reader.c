@@ -128,6 +128,12 @@ rtcstats_reader_free(rtcstats_reader *r)
 	free(r);
 }
 
+int
+rtcstats_reader_max_depth(const rtcstats_reader *r)
+{
+	return r->opts.max_depth;
+}
+
 rtcstats_format
 rtcstats_reader_format(const rtcstats_reader *r)
 {
@@ -998,8 +1004,21 @@ rtcstats_reader_finish(rtcstats_reader *r, rtcstats_error *err)
 
 		if (tok == NULL)
 			return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
+		/* JSON as JSON.parse() takes it: strict, UTF-8, nothing after the object */
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 		doc = json_tokener_parse_ex(tok, r->doc, (int) r->doc_len);
 		jerr = json_tokener_get_error(tok);
+		if (jerr == json_tokener_success)
+		{
+			for (size_t i = json_tokener_get_parse_end(tok); i < r->doc_len; i++)
+				if (!is_js_space(r->doc[i]))
+				{
+					json_object_put(doc);
+					doc = NULL;
+					jerr = json_tokener_error_parse_unexpected;
+					break;
+				}
+		}
 		json_tokener_free(tok);
 		free(r->doc);
 		r->doc = NULL;

@@ -28,6 +28,9 @@ rtcstats_status rtcstats_reader_emit_metadata(rtcstats_reader *r, json_object *m
 rtcstats_status rtcstats_internals_convert(rtcstats_reader *r, json_object *doc,
 										   rtcstats_error *err);
 
+/* The JSON nesting limit of the reader's options (for JSON held in strings). */
+int			rtcstats_reader_max_depth(const rtcstats_reader *r);
+
 /* Whether id is a JavaScript array index ("0", "17"; not "01" or "-1"). */
 bool		rtcstats_js_array_index(const char *id, unsigned long *value);
 
