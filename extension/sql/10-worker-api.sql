@@ -1,0 +1,389 @@
+/*
+ * 10-worker-api.sql: claim, store, fail.  The single definition of the
+ * extraction cycle's database side: the in-database workers (C, via SPI) and
+ * rtcstats-worker (libpq, any host) call these three functions and nothing
+ * else, so both paths turn features into the same rows.
+ *
+ *   SELECT * FROM rtcstats_claim_dump('host-1/worker-0');  -- dump_id, blob_url
+ *   ... fetch the object, extract features and analysis ...
+ *   SELECT rtcstats_store_features(dump_id, features, analysis);
+ *   -- or, on any error:
+ *   SELECT rtcstats_record_failure(dump_id, 'could not read dump: ...');
+ *
+ * Claim in a short transaction of its own, fetch and extract outside any
+ * transaction (a snapshot held across I/O pins xmin), store in one.
+ */
+
+/*
+ * A setting of the extension read without requiring the library to be
+ * loaded: rtcstats-worker may run against a server that never loaded
+ * rtcstats.so, where rtcstats.* are unknown (or placeholders set by ALTER
+ * SYSTEM / ALTER DATABASE).  Empty and unset give the default.
+ */
+CREATE FUNCTION @extschema@._rtcstats_setting(name text, default_value text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT coalesce(nullif(pg_catalog.current_setting(name, true), ''), default_value)
+$$;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_setting(text, text) IS
+'Internal: current_setting(name) or default_value when unset or empty.';
+
+/*
+ * rtcstats.max_attempts and rtcstats.claim_timeout as values.  The C side
+ * defines claim_timeout with a time unit, so current_setting() shows it as
+ * e.g. "10min", which is valid interval input; a bare number is seconds.
+ */
+CREATE FUNCTION @extschema@._rtcstats_max_attempts()
+RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT @extschema@._rtcstats_setting('rtcstats.max_attempts', '5')::integer
+$$;
+
+CREATE FUNCTION @extschema@._rtcstats_claim_timeout()
+RETURNS interval
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN v ~ '^\s*[0-9]+\s*$' THEN pg_catalog.make_interval(secs => v::double precision)
+		   ELSE v::interval END
+	FROM (SELECT @extschema@._rtcstats_setting('rtcstats.claim_timeout', '10min') AS v) s
+$$;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_max_attempts() IS
+'Internal: rtcstats.max_attempts, 5 when unset.';
+COMMENT ON FUNCTION @extschema@._rtcstats_claim_timeout() IS
+'Internal: rtcstats.claim_timeout as an interval, 10 minutes when unset.';
+
+/*
+ * rtcstats_claim_dump: the oldest dump that is not extracted, has attempts
+ * left, is not claimed (or its claim is older than rtcstats.claim_timeout:
+ * the worker holding it died) and is not waiting out a failure's backoff.
+ * SKIP LOCKED lets any number of workers claim concurrently without ever
+ * getting the same row.  The attempt is counted here, not on failure, so a
+ * dump that crashes its worker (and never reaches rtcstats_record_failure)
+ * still runs out of attempts.
+ */
+CREATE FUNCTION @extschema@.rtcstats_claim_dump(worker text DEFAULT NULL)
+RETURNS TABLE (dump_id uuid, blob_url text)
+LANGUAGE sql VOLATILE
+AS $$
+	UPDATE @extschema@.rtcstats_dumps AS d
+	SET claimed_at = pg_catalog.now(),
+		claimed_by = coalesce($1, pg_catalog.current_setting('application_name') || ' pid '
+							  || pg_catalog.pg_backend_pid()),
+		attempts = d.attempts + 1
+	WHERE d.id = (SELECT c.id
+				  FROM @extschema@.rtcstats_dumps AS c
+				  WHERE c.extracted_at IS NULL
+					AND c.attempts < @extschema@._rtcstats_max_attempts()
+					AND (c.claimed_at IS NULL
+						 OR c.claimed_at < pg_catalog.now() - @extschema@._rtcstats_claim_timeout())
+					AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= pg_catalog.now())
+				  ORDER BY c.created_at, c.id
+				  LIMIT 1
+				  FOR UPDATE SKIP LOCKED)
+	RETURNING d.id, d.blob_url
+$$;
+
+COMMENT ON FUNCTION @extschema@.rtcstats_claim_dump(text) IS
+'Claims the oldest dump waiting for extraction (FOR UPDATE SKIP LOCKED) for worker; returns no row when there is none.';
+
+/*
+ * A time as upstream prints it (a JSON number, ms since the epoch) as a
+ * timestamptz; NULL for anything else or outside the years 1 .. 99999 that
+ * timestamptz holds.
+ */
+CREATE FUNCTION @extschema@._rtcstats_epoch_ms(ms jsonb)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN pg_catalog.jsonb_typeof(ms) = 'number'
+					 AND ms::text::numeric BETWEEN -62135596800000 AND 3093527980800000
+				THEN pg_catalog.to_timestamp(ms::text::double precision / 1000) END
+$$;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_epoch_ms(jsonb) IS
+'Internal: a JSON number of ms since the epoch as timestamptz (NULL if not a number or out of range).';
+
+/* camelCase feature name -> snake_case column name (iceConnectionTime -> ice_connection_time). */
+CREATE FUNCTION @extschema@._rtcstats_snake_case(name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+	SELECT pg_catalog.lower(pg_catalog.regexp_replace(name, '([A-Z])', '_\1', 'g'))
+$$;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_snake_case(text) IS
+'Internal: the column name of a feature (camelCase to snake_case).';
+
+/*
+ * _rtcstats_feature_columns: splits one features object into what goes into
+ * the columns of tab ("columns": column name -> a JSON value the column type
+ * accepts) and what does not ("extra": feature name -> value as printed).
+ *
+ * A feature maps to the column of its snake_case name when the JSON type
+ * fits the column type: number -> integer types (rounded, within range),
+ * double precision, or timestamptz (ms since the epoch, as every upstream
+ * startTime is); boolean -> boolean; string -> text; anything -> jsonb or
+ * text (as JSON text).  A JSON null (NaN/Infinity in upstream's output) sets
+ * the column NULL.  Anything else, a name that is not plain camelCase, or a
+ * column in reserved (keys, bookkeeping) goes to "extra": a hostile client
+ * cannot write dump_id through a field of its create event, and an odd
+ * value never fails the whole dump.
+ */
+CREATE FUNCTION @extschema@._rtcstats_feature_columns(tab regclass, features jsonb, reserved text[])
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+	WITH kv AS (
+		SELECT f.key, f.value, pg_catalog.jsonb_typeof(f.value) AS jt, t.typname
+		FROM pg_catalog.jsonb_each(features) AS f
+		LEFT JOIN pg_catalog.pg_attribute AS a
+			ON a.attrelid = tab
+			AND a.attname = @extschema@._rtcstats_snake_case(f.key)
+			AND a.attnum > 0 AND NOT a.attisdropped
+			AND f.key ~ '^[a-z][A-Za-z0-9]*$'
+			AND NOT (a.attname = ANY (reserved))
+		LEFT JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+	),
+	conv AS (
+		SELECT key, value,
+			CASE
+				WHEN typname IS NULL THEN NULL
+				WHEN jt = 'null' THEN 'null'::jsonb
+				WHEN typname = 'jsonb' THEN value
+				WHEN typname = 'text' THEN
+					CASE WHEN jt = 'string' THEN value ELSE pg_catalog.to_jsonb(value::text) END
+				WHEN typname = 'bool' THEN CASE WHEN jt = 'boolean' THEN value END
+				WHEN jt <> 'number' THEN NULL
+				WHEN typname = 'float8' THEN
+					CASE WHEN pg_catalog.abs(value::text::numeric) < 1e300 THEN value END
+				WHEN typname = 'int4' THEN
+					CASE WHEN pg_catalog.round(value::text::numeric) BETWEEN -2147483648 AND 2147483647
+						 THEN pg_catalog.to_jsonb(pg_catalog.round(value::text::numeric)) END
+				WHEN typname = 'int8' THEN
+					CASE WHEN pg_catalog.round(value::text::numeric)
+							  BETWEEN -9223372036854775808 AND 9223372036854775807
+						 THEN pg_catalog.to_jsonb(pg_catalog.round(value::text::numeric)) END
+				WHEN typname = 'timestamptz' THEN
+					pg_catalog.to_jsonb(@extschema@._rtcstats_epoch_ms(value))
+			END AS col
+		FROM kv
+	)
+	SELECT pg_catalog.jsonb_build_object(
+		'columns', coalesce(pg_catalog.jsonb_object_agg(@extschema@._rtcstats_snake_case(key), col)
+							FILTER (WHERE col IS NOT NULL), '{}'),
+		'extra', pg_catalog.jsonb_object_agg(key, value) FILTER (WHERE col IS NULL))
+	FROM conv
+$$;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_feature_columns(regclass, jsonb, text[]) IS
+'Internal: splits a features object into column values for a features table and the rest ("extra").';
+
+/*
+ * Inserts one row into a features table: fixed (keys, set by the caller)
+ * plus the features that map to columns, the rest as "extra".  Only the
+ * columns present are named, so an absent feature gets the column default
+ * (upstream's DEFAULT false / 0 where it has one).
+ */
+CREATE FUNCTION @extschema@._rtcstats_insert_features(tab regclass, fixed jsonb, features jsonb,
+													  reserved text[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	split		jsonb := @extschema@._rtcstats_feature_columns(tab, features, reserved);
+	r			jsonb := split->'columns' || fixed;
+	cols		text;
+BEGIN
+	IF split->'extra' IS NOT NULL THEN
+		r := r || pg_catalog.jsonb_build_object('extra', split->'extra');
+	END IF;
+	SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ')
+	INTO cols
+	FROM pg_catalog.jsonb_object_keys(r) AS k;
+	EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, $1)',
+							  tab, cols, cols, tab)
+	USING r;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_insert_features(regclass, jsonb, jsonb, text[]) IS
+'Internal: inserts one features row (fixed keys plus the features that map to columns).';
+
+/*
+ * rtcstats_store_features: the one place where a features JSON becomes rows.
+ *
+ * features is the JSON rtcstats-features prints (docs/features.md): client
+ * features at the top level, "peerConnections": [{connection features...,
+ * "tracks": [{track features...}]}].  A host may add "connectionIdentifier"
+ * (the peer connection id in the dump, e.g. "PC_0") to each connection, as
+ * upstream's app.js does; it is stored in connection_identifier and links a
+ * connection to its observations.  analysis is rtcstats_analysis_finish()'s
+ * object (stored by _rtcstats_store_analysis, 30-analysis.sql).
+ *
+ * Replaces every feature, analysis and observation row of the dump, so a
+ * retry or a re-extraction is harmless, and marks the dump extracted.  One
+ * transaction: the caller's.
+ */
+CREATE FUNCTION @extschema@.rtcstats_store_features(dump_id uuid, features jsonb,
+													analysis jsonb DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	d			record;
+	m			jsonb;
+	pcs			jsonb;
+	pc			jsonb;
+	pc_index	bigint;
+	conn_id		bigint;
+	trk			jsonb;
+	trk_index	bigint;
+	loc			jsonb;
+BEGIN
+	IF dump_id IS NULL THEN
+		RAISE EXCEPTION 'dump id must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF features IS NULL OR pg_catalog.jsonb_typeof(features) <> 'object' THEN
+		RAISE EXCEPTION 'features of dump "%" must be a JSON object', dump_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('Got %s.', coalesce(pg_catalog.jsonb_typeof(features), 'NULL')),
+				  HINT = 'Pass the JSON rtcstats-features prints.';
+	END IF;
+	pcs := coalesce(features->'peerConnections', '[]');
+	IF pg_catalog.jsonb_typeof(pcs) <> 'array' THEN
+		RAISE EXCEPTION 'features of dump "%": "peerConnections" must be an array', dump_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF analysis IS NOT NULL AND pg_catalog.jsonb_typeof(analysis) NOT IN ('object', 'null') THEN
+		RAISE EXCEPTION 'analysis of dump "%" must be a JSON object', dump_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	SELECT * INTO d FROM @extschema@.rtcstats_dumps AS x WHERE x.id = dump_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'dump "%" does not exist', dump_id
+			USING ERRCODE = 'no_data_found';
+	END IF;
+
+	-- tracks go with their connection (ON DELETE CASCADE)
+	DELETE FROM @extschema@.features_connection AS x WHERE x.dump_id = d.id;
+	DELETE FROM @extschema@.features_client AS x WHERE x.dump_id = d.id;
+	DELETE FROM @extschema@.features_metadata AS x WHERE x.dump_id = d.id;
+
+	-- features_metadata: the metadata line, as upstream's app.js reads it
+	m := CASE WHEN pg_catalog.jsonb_typeof(d.metadata) = 'object' THEN d.metadata ELSE '{}' END;
+	loc := CASE WHEN pg_catalog.jsonb_typeof(m->'locations') = 'array' THEN m->'locations'->0 END;
+	INSERT INTO @extschema@.features_metadata
+		(dump_id, start_time, url, origin, useragent, client_protocol, file_format,
+		 number_peerconnections, location_continent, location_country, location_city, features)
+	SELECT d.id,
+		   @extschema@._rtcstats_epoch_ms(m->'startTime'),
+		   m->>'url', m->>'origin', m->>'userAgent', m->>'clientProtocol',
+		   CASE WHEN pg_catalog.jsonb_typeof(m->'fileFormat') = 'number'
+					 AND (m->>'fileFormat')::numeric BETWEEN 0 AND 1000
+				THEN pg_catalog.round((m->>'fileFormat')::numeric)::integer END,
+		   pg_catalog.jsonb_array_length(pcs),
+		   loc #>> '{continent,names,en}', loc #>> '{country,names,en}', loc #>> '{city,names,en}',
+		   features;
+
+	PERFORM @extschema@._rtcstats_insert_features('@extschema@.features_client',
+		pg_catalog.jsonb_build_object('dump_id', d.id),
+		features - 'peerConnections',
+		'{dump_id,extra}');
+
+	FOR pc, pc_index IN SELECT e.value, e.ordinality - 1
+						FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e
+	LOOP
+		IF pg_catalog.jsonb_typeof(pc) <> 'object' THEN
+			RAISE EXCEPTION 'features of dump "%": peerConnections[%] must be an object', dump_id, pc_index
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		conn_id := pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.features_connection', 'id')::regclass);
+		PERFORM @extschema@._rtcstats_insert_features('@extschema@.features_connection',
+			pg_catalog.jsonb_build_object('id', conn_id, 'dump_id', d.id,
+										  'connection_index', pc_index,
+										  'connection_identifier',
+										  CASE WHEN pg_catalog.jsonb_typeof(pc->'connectionIdentifier') = 'string'
+											   THEN pc->'connectionIdentifier' END),
+			pc - 'tracks' - 'connectionIdentifier',
+			'{id,dump_id,connection_index,connection_identifier,extra}');
+
+		IF pg_catalog.jsonb_typeof(pc->'tracks') = 'array' THEN
+			FOR trk, trk_index IN SELECT e.value, e.ordinality - 1
+								  FROM pg_catalog.jsonb_array_elements(pc->'tracks') WITH ORDINALITY AS e
+			LOOP
+				IF pg_catalog.jsonb_typeof(trk) <> 'object' THEN
+					RAISE EXCEPTION 'features of dump "%": peerConnections[%].tracks[%] must be an object',
+						dump_id, pc_index, trk_index
+						USING ERRCODE = 'invalid_parameter_value';
+				END IF;
+				PERFORM @extschema@._rtcstats_insert_features('@extschema@.features_track',
+					pg_catalog.jsonb_build_object('dump_id', d.id, 'connection_id', conn_id,
+												  'track_index', trk_index),
+					trk,
+					'{id,dump_id,connection_id,track_index,extra}');
+			END LOOP;
+		END IF;
+	END LOOP;
+
+	-- 30-analysis.sql; plpgsql resolves it at run time
+	PERFORM @extschema@._rtcstats_store_analysis(d.id,
+		CASE WHEN pg_catalog.jsonb_typeof(analysis) = 'object' THEN analysis END);
+
+	UPDATE @extschema@.rtcstats_dumps AS x
+	SET extracted_at = pg_catalog.now(), claimed_at = NULL, last_error = NULL, next_attempt_at = NULL
+	WHERE x.id = d.id;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.rtcstats_store_features(uuid, jsonb, jsonb) IS
+'Stores the features (and analysis) of a dump, replacing any stored before, and marks it extracted.';
+
+/*
+ * rtcstats_record_failure: the attempt failed (unreadable object, corrupt
+ * dump, ...).  The dump stays unextracted and is retried after a backoff that
+ * doubles with every attempt: 1 min, 2, 4, ... capped at 1 hour, until
+ * rtcstats.max_attempts attempts were made.  A dump that no longer exists
+ * (deleted meanwhile) is ignored.
+ */
+CREATE FUNCTION @extschema@.rtcstats_record_failure(dump_id uuid, error text)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+	UPDATE @extschema@.rtcstats_dumps AS d
+	SET last_error = pg_catalog.left(coalesce($2, 'unknown error'), 4000),
+		claimed_at = NULL,
+		next_attempt_at = pg_catalog.now()
+			+ pg_catalog.least(pg_catalog.make_interval(mins => 1) * pg_catalog.power(2, pg_catalog.greatest(d.attempts - 1, 0)::double precision),
+							   pg_catalog.make_interval(hours => 1))
+	WHERE d.id = $1 AND d.extracted_at IS NULL
+$$;
+
+COMMENT ON FUNCTION @extschema@.rtcstats_record_failure(uuid, text) IS
+'Records a failed extraction attempt: the error, and a retry after an exponential backoff (1 minute doubling, at most 1 hour).';
+
+/*
+ * rtcstats_retry_dump: an operator's reset after fixing the cause (storage
+ * credentials, a new extractor version): the dump gets all its attempts
+ * back and is claimed again by the next worker.
+ */
+CREATE FUNCTION @extschema@.rtcstats_retry_dump(dump_id uuid)
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$
+	WITH u AS (
+		UPDATE @extschema@.rtcstats_dumps AS d
+		SET attempts = 0, next_attempt_at = NULL, claimed_at = NULL, extracted_at = NULL
+		WHERE d.id = $1
+		RETURNING 1
+	)
+	SELECT count(*) > 0 FROM u
+$$;
+
+COMMENT ON FUNCTION @extschema@.rtcstats_retry_dump(uuid) IS
+'Queues a dump for extraction again (attempts reset; its stored features stay until replaced).';
