@@ -359,7 +359,7 @@ AS $$
 	SET last_error = pg_catalog.left(coalesce($2, 'unknown error'), 4000),
 		claimed_at = NULL,
 		next_attempt_at = pg_catalog.now()
-			+ pg_catalog.least(pg_catalog.make_interval(mins => 1) * pg_catalog.power(2, pg_catalog.greatest(d.attempts - 1, 0)::double precision),
+			+ least(pg_catalog.make_interval(mins => 1) * pg_catalog.power(2, least(greatest(d.attempts - 1, 0), 20)::double precision),
 							   pg_catalog.make_interval(hours => 1))
 	WHERE d.id = $1 AND d.extracted_at IS NULL
 $$;
