@@ -25,7 +25,7 @@ EXT_SCRIPT = $(EXT_BUILD)/rtcstats--$(EXTVERSION).sql
 DATA_built = $(EXT_SCRIPT)
 DATA       = $(wildcard extension/sql/upgrades/rtcstats--*--*.sql)
 
-PG_CPPFLAGS = -Icore/include -Iextension/src $(DEPS_CFLAGS) -DEXTVERSION='"$(EXTVERSION)"'
+PG_CPPFLAGS = -Icore/include -Iextension/src -I$(EXT_BUILD) $(DEPS_CFLAGS) -DEXTVERSION='"$(EXTVERSION)"'
 PG_CFLAGS   = -Werror -Wmissing-prototypes
 SHLIB_LINK  = $(CORE_LIB) $(DEPS_LIBS) -lm
 
@@ -69,6 +69,18 @@ FORCE:
 $(EXT_BUILD)/%.o: extension/src/%.c $(wildcard extension/src/*.h) $(wildcard core/include/rtcstats/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# Until the core's anonymizer is in every tree, the SQL functions over it
+# raise "feature not supported" rather than leave an unresolved symbol in
+# the module.  A header rewritten only when the answer changes, so the
+# object is rebuilt when it does.
+EXT_HAVE = $(EXT_BUILD)/rtcstats_have.h
+$(EXT_HAVE): FORCE
+	@mkdir -p $(dir $@)
+	@if grep -qs 'rtcstats_anonymizer_new' core/src/*.c; then \
+		echo '#define HAVE_RTCSTATS_ANONYMIZER 1'; else echo '/* no anonymizer */'; fi > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(EXT_BUILD)/anonymize_fns.o: $(EXT_HAVE)
 
 # Relink when the core changes.
 $(shlib): $(CORE_LIB)

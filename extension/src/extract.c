@@ -1,0 +1,252 @@
+/*
+ * extract.c: one dump from bytes to stored features.
+ *
+ * The core extractor (features.h) runs in one pass over the bytes, plain or
+ * gzip, fed in chunks so that a cancel is noticed between them; the
+ * features and the analysis of the same pass become jsonb and are written
+ * through rtcstats_store_features(), the single SQL entry point that
+ * rtcstats-worker also calls (extension/sql/10-worker-api.sql).  json-c
+ * objects and the extractor live on malloc and are freed on every path.
+ */
+#include "postgres.h"
+
+/* fmgrprotos.h declares an SQL function json_object; json-c names its type so */
+#define json_object rtcstats_fmgr_json_object
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/uuid.h"
+
+#undef json_object
+#include <json-c/json.h>
+
+#include "rtcstats/features.h"
+#include "rtcstats_ext.h"
+
+/* Bytes handed to the extractor at a time: a cancel is checked between. */
+#define FEED_CHUNK (256 * 1024)
+
+/*
+ * A json-c object as jsonb.  jsonb_in may raise (e.g. a string jsonb cannot
+ * hold); the caller still owns obj and frees it in its PG_FINALLY.
+ */
+Datum
+rtcstats_json_to_jsonb(struct json_object *obj)
+{
+	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+													  JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (text == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
+}
+
+/*
+ * Features (and, if with_analysis, the analysis) of the dump in data, as
+ * jsonb in the current memory context.  A bad dump raises with the line and
+ * the reason; what names the dump in the message.
+ */
+void
+rtcstats_extract_bytes(const char *what, const void *data, size_t len,
+					   bool with_analysis, rtcstats_extracted *out)
+{
+	rtcstats_extractor *volatile x = NULL;
+	struct json_object *volatile features = NULL;
+	struct json_object *volatile analysis = NULL;
+	volatile rtcstats_status rc = RTCSTATS_OK;
+	rtcstats_error err;
+
+	rtcstats_error_clear(&err);
+	out->features = (Datum) 0;
+	out->analysis = (Datum) 0;
+	PG_TRY();
+	{
+		const char *p = data;
+		size_t		left = len;
+		struct json_object *f = NULL;
+
+		x = rtcstats_extractor_new(NULL);
+		if (x == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		while (rc == RTCSTATS_OK && left > 0)
+		{
+			size_t		n = Min(left, FEED_CHUNK);
+
+			CHECK_FOR_INTERRUPTS();
+			rc = rtcstats_extractor_feed(x, p, n, &err);
+			p += n;
+			left -= n;
+		}
+		if (rc == RTCSTATS_OK)
+		{
+			rc = rtcstats_extractor_finish(x, &f, &err);
+			features = f;
+		}
+		if (rc == RTCSTATS_OK)
+		{
+			out->features = rtcstats_json_to_jsonb(features);
+			if (with_analysis)
+			{
+				analysis = rtcstats_extractor_analysis(x, features);
+				if (analysis == NULL)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+				out->analysis = rtcstats_json_to_jsonb(analysis);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		json_object_put(analysis);
+		json_object_put(features);
+		rtcstats_extractor_free(x);
+	}
+	PG_END_TRY();
+	if (rc != RTCSTATS_OK)
+		rtcstats_raise(what, &err);
+}
+
+/* pg_extension.extnamespace of ext (get_extension_schema is static in 15). */
+static Oid
+extension_schema(Oid ext)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/* The extension's schema, quoted for SQL text. */
+const char *
+rtcstats_ext_schema(void)
+{
+	Oid			ext = get_extension_oid("rtcstats", true);
+	char	   *nsp;
+
+	if (!OidIsValid(ext))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"rtcstats\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION rtcstats.")));
+	nsp = get_namespace_name(extension_schema(ext));
+	if (nsp == NULL)
+		elog(ERROR, "schema of extension rtcstats not found");
+	return quote_identifier(nsp);
+}
+
+/* A uuid Datum as text, for messages. */
+static char *
+uuid_text(Datum id)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, id));
+}
+
+/* blob_url of the dump row id, in the caller's memory context; raises if none. */
+char *
+rtcstats_blob_url_of(Datum dump_id)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	const char *schema = rtcstats_ext_schema();
+	Oid			types[1] = {UUIDOID};
+	Datum		values[1] = {dump_id};
+	char	   *url = NULL;
+	bool		isnull = true;
+	bool		found;
+	int			ret;
+
+	SPI_connect();
+	ret = SPI_execute_with_args(psprintf("SELECT blob_url FROM %s.rtcstats_dumps WHERE id = $1",
+										 schema),
+								1, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	if (found)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			url = MemoryContextStrdup(cxt, TextDatumGetCString(d));
+	}
+	SPI_finish();
+	if (url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 found ? errmsg("dump \"%s\" has no blob_url", uuid_text(dump_id)) :
+				 errmsg("dump \"%s\" does not exist", uuid_text(dump_id))));
+	return url;
+}
+
+/*
+ * Fetch, extract and store one dump: rtcstats_store_features(id, features,
+ * analysis) replaces whatever was stored before, so this is idempotent.
+ * Returns the features (jsonb) in the caller's memory context.
+ */
+Datum
+rtcstats_extract_one(Datum dump_id, const char *blob_url)
+{
+	bytea	   *raw = rtcstats_fetch_url(blob_url);
+	rtcstats_extracted ex;
+	char	   *what = psprintf("could not extract dump \"%s\"", uuid_text(dump_id));
+	const char *schema;
+	Oid			types[3] = {UUIDOID, JSONBOID, JSONBOID};
+	Datum		values[3];
+	int			ret;
+
+	rtcstats_extract_bytes(what, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), true, &ex);
+	pfree(raw);
+	schema = rtcstats_ext_schema();
+	values[0] = dump_id;
+	values[1] = ex.features;
+	values[2] = ex.analysis;
+
+	SPI_connect();
+	ret = SPI_execute_with_args(psprintf("SELECT %s.rtcstats_store_features($1, $2, $3)", schema),
+								3, types, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+	return ex.features;
+}
+
+/* rtcstats_record_failure(id, message) through SPI (10-worker-api.sql). */
+void
+rtcstats_record_failure(Datum dump_id, const char *message)
+{
+	const char *schema = rtcstats_ext_schema();
+	Oid			types[2] = {UUIDOID, TEXTOID};
+	Datum		values[2] = {dump_id, CStringGetTextDatum(message)};
+	int			ret;
+
+	SPI_connect();
+	ret = SPI_execute_with_args(psprintf("SELECT %s.rtcstats_record_failure($1, $2)", schema),
+								2, types, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	SPI_finish();
+}

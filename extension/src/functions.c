@@ -1,0 +1,415 @@
+/*
+ * functions.c: the SQL functions over dumps (extension/sql/50-functions.sql):
+ * features and analysis of bytes at hand, raw events as rows, fetching a
+ * stored dump, and extraction of stored dumps (synchronous, or a batch of
+ * pending ones for pg_cron).
+ */
+#include "postgres.h"
+
+/* fmgrprotos.h declares an SQL function json_object; json-c names its type so */
+#define json_object rtcstats_fmgr_json_object
+
+#include <math.h>
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+
+#undef json_object
+#include <json-c/json.h>
+
+#include "rtcstats/reader.h"
+#include "rtcstats_ext.h"
+
+PG_FUNCTION_INFO_V1(rtcstats_features);
+PG_FUNCTION_INFO_V1(rtcstats_analyze);
+PG_FUNCTION_INFO_V1(rtcstats_dump_events);
+PG_FUNCTION_INFO_V1(rtcstats_dump_events_by_id);
+PG_FUNCTION_INFO_V1(rtcstats_fetch_dump);
+PG_FUNCTION_INFO_V1(rtcstats_extract_features);
+PG_FUNCTION_INFO_V1(rtcstats_extract_pending);
+
+/* Bytes handed to the reader at a time: a cancel is checked between. */
+#define FEED_CHUNK (256 * 1024)
+
+/* rtcstats_features(dump bytea) -> jsonb: the CLI's JSON for these bytes */
+Datum
+rtcstats_features(PG_FUNCTION_ARGS)
+{
+	bytea	   *dump = PG_GETARG_BYTEA_PP(0);
+	rtcstats_extracted ex;
+
+	rtcstats_extract_bytes("invalid dump", VARDATA_ANY(dump), VARSIZE_ANY_EXHDR(dump),
+						   false, &ex);
+	PG_RETURN_DATUM(ex.features);
+}
+
+/* rtcstats_analyze(dump bytea) -> jsonb {timeseries, observations, scores, summary} */
+Datum
+rtcstats_analyze(PG_FUNCTION_ARGS)
+{
+	bytea	   *dump = PG_GETARG_BYTEA_PP(0);
+	rtcstats_extracted ex;
+
+	rtcstats_extract_bytes("invalid dump", VARDATA_ANY(dump), VARSIZE_ANY_EXHDR(dump),
+						   true, &ex);
+	PG_RETURN_DATUM(ex.analysis);
+}
+
+/* ---- rtcstats_dump_events ---- */
+
+typedef struct events_state
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	MemoryContext row_cxt;		/* reset after each row */
+	ErrorData  *error;			/* an error raised while making a row */
+} events_state;
+
+/* ms since the Unix epoch as timestamptz; NULL (false) when out of range */
+static bool
+ms_to_timestamptz(double ms, TimestampTz *out)
+{
+	double		us;
+
+	if (!isfinite(ms))
+		return false;
+	us = ms * 1000.0 -
+		(double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
+	if (us < (double) MIN_TIMESTAMP || us >= (double) END_TIMESTAMP)
+		return false;
+	*out = (TimestampTz) us;
+	return true;
+}
+
+/* One event as one row; raises only inside PG_TRY (see on_event). */
+static void
+put_event_row(events_state *st, const rtcstats_event *ev)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	TimestampTz ts;
+
+	values[0] = ev->pc ? CStringGetTextDatum(ev->pc) : (Datum) 0;
+	nulls[0] = ev->pc == NULL;
+	nulls[1] = !ms_to_timestamptz(ev->timestamp, &ts);
+	values[1] = nulls[1] ? (Datum) 0 : TimestampTzGetDatum(ts);
+	values[2] = CStringGetTextDatum(ev->method ? ev->method : "");
+	/* a JSON null value is SQL NULL; an empty extra array is NULL too */
+	nulls[3] = ev->value == NULL;
+	values[3] = nulls[3] ? (Datum) 0 : rtcstats_json_to_jsonb(ev->value);
+	nulls[4] = ev->extra == NULL || json_object_array_length(ev->extra) == 0;
+	values[4] = nulls[4] ? (Datum) 0 : rtcstats_json_to_jsonb(ev->extra);
+	tuplestore_putvalues(st->store, st->desc, values, nulls);
+}
+
+/*
+ * Reader callback.  A Postgres error must not longjmp through the reader's
+ * frames (its state would be left half-updated): it is caught here, kept,
+ * and re-raised once the reader has been freed.
+ */
+static rtcstats_status
+on_event(void *arg, const rtcstats_event *ev, rtcstats_error *err)
+{
+	events_state *st = arg;
+	MemoryContext old = MemoryContextSwitchTo(st->row_cxt);
+	volatile bool failed = false;
+
+	PG_TRY();
+	{
+		CHECK_FOR_INTERRUPTS();
+		put_event_row(st, ev);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		st->error = CopyErrorData();
+		FlushErrorState();
+		failed = true;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->row_cxt);
+	if (failed)
+		return rtcstats_fail(err, RTCSTATS_ERR_CANCELLED, 0, "stopped by the server");
+	return RTCSTATS_OK;
+}
+
+/* Streams the events of the dump bytes into the function's tuplestore. */
+static void
+events_of_bytes(FunctionCallInfo fcinfo, const char *what, const char *data, size_t len)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	rtcstats_reader_callbacks cb = {NULL, on_event};
+	rtcstats_reader *r;
+	events_state st;
+	rtcstats_error err;
+	rtcstats_status rc = RTCSTATS_OK;
+
+	InitMaterializedSRF(fcinfo, 0);
+	st.store = rsinfo->setResult;
+	st.desc = rsinfo->setDesc;
+	st.error = NULL;
+	st.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "rtcstats_dump_events row",
+									   ALLOCSET_DEFAULT_SIZES);
+	rtcstats_error_clear(&err);
+	r = rtcstats_reader_new(NULL, &cb, &st);
+	if (r == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	while (rc == RTCSTATS_OK && len > 0)
+	{
+		size_t		n = Min(len, FEED_CHUNK);
+
+		if (QueryCancelPending || ProcDiePending)
+			break;
+		rc = rtcstats_reader_feed(r, data, n, &err);
+		data += n;
+		len -= n;
+	}
+	if (rc == RTCSTATS_OK && !(QueryCancelPending || ProcDiePending))
+		rc = rtcstats_reader_finish(r, &err);
+	rtcstats_reader_free(r);
+	if (st.error)
+		ReThrowError(st.error);
+	CHECK_FOR_INTERRUPTS();
+	if (rc != RTCSTATS_OK)
+		rtcstats_raise(what, &err);
+	MemoryContextDelete(st.row_cxt);
+}
+
+/* rtcstats_dump_events(dump bytea) -> SETOF (pc, timestamp, method, value, extra) */
+Datum
+rtcstats_dump_events(PG_FUNCTION_ARGS)
+{
+	bytea	   *dump = PG_GETARG_BYTEA_PP(0);
+
+	events_of_bytes(fcinfo, "invalid dump", VARDATA_ANY(dump), VARSIZE_ANY_EXHDR(dump));
+	return (Datum) 0;
+}
+
+/* rtcstats_dump_events(dump_id uuid): the same for a stored dump */
+Datum
+rtcstats_dump_events_by_id(PG_FUNCTION_ARGS)
+{
+	Datum		id = PG_GETARG_DATUM(0);
+	char	   *url = rtcstats_blob_url_of(id);
+	bytea	   *dump = rtcstats_fetch_url(url);
+	char	   *what = psprintf("could not read dump \"%s\"",
+								DatumGetCString(DirectFunctionCall1(uuid_out, id)));
+
+	events_of_bytes(fcinfo, what, VARDATA_ANY(dump), VARSIZE_ANY_EXHDR(dump));
+	return (Datum) 0;
+}
+
+/* rtcstats_fetch_dump(dump_id uuid) -> bytea, the object as stored */
+Datum
+rtcstats_fetch_dump(PG_FUNCTION_ARGS)
+{
+	char	   *url = rtcstats_blob_url_of(PG_GETARG_DATUM(0));
+
+	PG_RETURN_BYTEA_P(rtcstats_fetch_url(url));
+}
+
+/*
+ * rtcstats_extract_features(dump_id uuid) -> jsonb: fetch, extract and store
+ * now, whatever the row's state (re-extraction replaces the old rows).  A
+ * failure raises; recording it is the background path's business.
+ */
+Datum
+rtcstats_extract_features(PG_FUNCTION_ARGS)
+{
+	Datum		id = PG_GETARG_DATUM(0);
+	char	   *url = rtcstats_blob_url_of(id);
+
+	PG_RETURN_DATUM(rtcstats_extract_one(id, url));
+}
+
+/*
+ * Claims one dump through rtcstats_claim_dump(worker); false when none is
+ * eligible.  *id and *url are set in cxt.
+ */
+static bool
+claim_one(MemoryContext cxt, const char *worker, Datum *id, char **url)
+{
+	const char *schema = rtcstats_ext_schema();
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(worker)};
+	bool		found = false;
+	int			ret;
+
+	SPI_connect();
+	ret = SPI_execute_with_args(psprintf("SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)",
+										 schema),
+								1, types, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		n1,
+					n2;
+		Datum		d1 = SPI_getbinval(tup, desc, 1, &n1);
+		Datum		d2 = SPI_getbinval(tup, desc, 2, &n2);
+
+		if (!n1)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			*id = datumCopy(d1, false, UUID_LEN);
+			*url = n2 ? pstrdup("") : TextDatumGetCString(d2);
+			MemoryContextSwitchTo(old);
+			found = true;
+		}
+	}
+	SPI_finish();
+	return found;
+}
+
+/* True for errors that must stop the whole call rather than fail one dump. */
+static bool
+is_cancel(ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+		edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ||
+		ProcDiePending;
+}
+
+typedef struct pending_step
+{
+	MemoryContext cxt;			/* where results and the error are kept */
+	const char *worker;
+	Datum		id;
+	char	   *url;
+	bool		claimed;
+} pending_step;
+
+static void
+step_claim(pending_step *st)
+{
+	st->claimed = claim_one(st->cxt, st->worker, &st->id, &st->url);
+}
+
+static void
+step_extract(pending_step *st)
+{
+	(void) rtcstats_extract_one(st->id, st->url);
+}
+
+/* st->url holds the failure message by then */
+static void
+step_fail_url(pending_step *st)
+{
+	rtcstats_record_failure(st->id, st->url);
+}
+
+/*
+ * Runs fn in an internal subtransaction, which always ends here: released on
+ * success, rolled back on error.  (One left open by an error would leave the
+ * caller's transaction in a state only ROLLBACK ends.)  On error, with
+ * edata_out NULL the error is raised again, else it is returned in *edata_out
+ * (copied into st->cxt) and false is returned.
+ */
+static bool
+in_subxact(void (*fn) (pending_step *), pending_step *st, ErrorData **edata_out)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		fn(st);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(st->cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata_out == NULL || is_cancel(edata))
+			ReThrowError(edata);
+		*edata_out = edata;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * rtcstats_extract_pending(max_dumps integer) -> integer, for pg_cron:
+ * claims and extracts up to max_dumps eligible dumps, each in its own
+ * subtransaction, so a bad dump gets its failure recorded
+ * (rtcstats_record_failure: backoff, then given up after
+ * rtcstats.max_attempts) and the others go on.  The claim commits in a
+ * subtransaction of its own, so the attempt counts even though the
+ * extraction is rolled back.  Returns the number extracted.
+ */
+Datum
+rtcstats_extract_pending(PG_FUNCTION_ARGS)
+{
+	int32		max_dumps = PG_GETARG_INT32(0);
+	pending_step st;
+	int32		done = 0;
+
+	if (max_dumps < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_dumps must not be negative")));
+	st.worker = psprintf("rtcstats_extract_pending pid %d", MyProcPid);
+	st.cxt = AllocSetContextCreate(CurrentMemoryContext, "rtcstats_extract_pending",
+								   ALLOCSET_DEFAULT_SIZES);
+
+	for (int32 i = 0; i < max_dumps; i++)
+	{
+		MemoryContext old;
+		ErrorData  *edata = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(st.cxt);
+		old = MemoryContextSwitchTo(st.cxt);
+		(void) in_subxact(step_claim, &st, NULL);
+		if (!st.claimed)
+		{
+			MemoryContextSwitchTo(old);
+			break;
+		}
+		if (in_subxact(step_extract, &st, &edata))
+			done++;
+		else
+		{
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("%s", edata->message),
+					 edata->detail ? errdetail("%s", edata->detail) : 0));
+			/* record_failure's message: the error and its detail */
+			st.url = edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
+				: edata->message;
+			(void) in_subxact(step_fail_url, &st, NULL);
+		}
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(st.cxt);
+	PG_RETURN_INT32(done);
+}
