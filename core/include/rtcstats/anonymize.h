@@ -27,6 +27,8 @@ rtcstats_status rtcstats_anonymizer_feed(rtcstats_anonymizer *a, const void *dat
 										 rtcstats_error *err);
 rtcstats_status rtcstats_anonymizer_finish(rtcstats_anonymizer *a, rtcstats_error *err);
 void		rtcstats_anonymizer_free(rtcstats_anonymizer *a);	/* NULL-safe */
+/* Lines dropped because opts->skip_bad_lines was set (they are never copied). */
+long		rtcstats_anonymizer_skipped_lines(const rtcstats_anonymizer *a);
 
 /*
  * "192.0.2.7" -> "192.0.2.x"; "2001:db8:85a3::1" -> "2001:db8:85a3:x:x:x:x:x";
