@@ -25,6 +25,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/jsonb.h"
@@ -203,35 +204,92 @@ rtcstats_blob_url_of(Datum dump_id)
 }
 
 /*
- * Fetch, extract and store one dump: rtcstats_store_features(id, features,
- * analysis) replaces whatever was stored before, so this is idempotent.
- * Returns the features (jsonb) in the caller's memory context.
+ * Fetch and extract one dump (no snapshot needed: a background worker runs
+ * this before it takes one, so no xmin is held across the I/O).
  */
-Datum
-rtcstats_extract_one(Datum dump_id, const char *blob_url)
+void
+rtcstats_fetch_extract(Datum dump_id, const char *blob_url, rtcstats_extracted *ex)
 {
 	bytea	   *raw = rtcstats_fetch_url(blob_url);
-	rtcstats_extracted ex;
 	char	   *what = psprintf("could not extract dump \"%s\"", uuid_text(dump_id));
-	const char *schema;
-	Oid			types[3] = {UUIDOID, JSONBOID, JSONBOID};
-	Datum		values[3];
-	int			ret;
 
-	rtcstats_extract_bytes(what, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), true, &ex);
+	rtcstats_extract_bytes(what, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw), true, ex);
 	pfree(raw);
-	schema = rtcstats_ext_schema();
-	values[0] = dump_id;
-	values[1] = ex.features;
-	values[2] = ex.analysis;
+	pfree(what);
+}
+
+/*
+ * rtcstats_store_features(id, features, analysis) through SPI: replaces
+ * whatever was stored for the dump before, so a retry is harmless.
+ */
+void
+rtcstats_store(Datum dump_id, const rtcstats_extracted *ex)
+{
+	const char *schema = rtcstats_ext_schema();
+	Oid			types[3] = {UUIDOID, JSONBOID, JSONBOID};
+	Datum		values[3] = {dump_id, ex->features, ex->analysis};
+	char		nulls[3] = {' ', ' ', ex->analysis ? ' ' : 'n'};
+	int			ret;
 
 	SPI_connect();
 	ret = SPI_execute_with_args(psprintf("SELECT %s.rtcstats_store_features($1, $2, $3)", schema),
-								3, types, values, NULL, false, 0);
+								3, types, values, nulls, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	SPI_finish();
+}
+
+/* Fetch, extract and store one dump; returns its features (jsonb). */
+Datum
+rtcstats_extract_one(Datum dump_id, const char *blob_url)
+{
+	rtcstats_extracted ex;
+
+	rtcstats_fetch_extract(dump_id, blob_url, &ex);
+	rtcstats_store(dump_id, &ex);
 	return ex.features;
+}
+
+/*
+ * Claims one dump through rtcstats_claim_dump(worker); false when none is
+ * eligible.  *id and *url are set in cxt.
+ */
+bool
+rtcstats_claim_one(MemoryContext cxt, const char *worker, Datum *id, char **url)
+{
+	const char *schema = rtcstats_ext_schema();
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(worker)};
+	bool		found = false;
+	int			ret;
+
+	SPI_connect();
+	ret = SPI_execute_with_args(psprintf("SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)",
+										 schema),
+								1, types, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		n1,
+					n2;
+		Datum		d1 = SPI_getbinval(tup, desc, 1, &n1);
+		Datum		d2 = SPI_getbinval(tup, desc, 2, &n2);
+
+		if (!n1)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			*id = datumCopy(d1, false, UUID_LEN);
+			*url = n2 ? pstrdup("") : TextDatumGetCString(d2);
+			MemoryContextSwitchTo(old);
+			found = true;
+		}
+	}
+	SPI_finish();
+	return found;
 }
 
 /* rtcstats_record_failure(id, message) through SPI (10-worker-api.sql). */

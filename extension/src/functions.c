@@ -235,48 +235,6 @@ rtcstats_extract_features(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(rtcstats_extract_one(id, url));
 }
 
-/*
- * Claims one dump through rtcstats_claim_dump(worker); false when none is
- * eligible.  *id and *url are set in cxt.
- */
-static bool
-claim_one(MemoryContext cxt, const char *worker, Datum *id, char **url)
-{
-	const char *schema = rtcstats_ext_schema();
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(worker)};
-	bool		found = false;
-	int			ret;
-
-	SPI_connect();
-	ret = SPI_execute_with_args(psprintf("SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)",
-										 schema),
-								1, types, values, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed > 0)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		n1,
-					n2;
-		Datum		d1 = SPI_getbinval(tup, desc, 1, &n1);
-		Datum		d2 = SPI_getbinval(tup, desc, 2, &n2);
-
-		if (!n1)
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
-
-			*id = datumCopy(d1, false, UUID_LEN);
-			*url = n2 ? pstrdup("") : TextDatumGetCString(d2);
-			MemoryContextSwitchTo(old);
-			found = true;
-		}
-	}
-	SPI_finish();
-	return found;
-}
-
 /* True for errors that must stop the whole call rather than fail one dump. */
 static bool
 is_cancel(ErrorData *edata)
@@ -299,7 +257,7 @@ typedef struct pending_step
 static void
 step_claim(pending_step *st)
 {
-	st->claimed = claim_one(st->cxt, st->worker, &st->id, &st->url);
+	st->claimed = rtcstats_claim_one(st->cxt, st->worker, &st->id, &st->url);
 }
 
 static void

@@ -115,4 +115,6 @@ _PG_init(void)
 		return;					/* SQL functions work; workers need preloading */
 
 	rtcstats_ensure_default_dir();
+	rtcstats_shmem_install_hooks();
+	rtcstats_register_workers();
 }

@@ -49,7 +49,11 @@ extern void rtcstats_extract_bytes(const char *what, const void *data, size_t le
 extern Datum rtcstats_json_to_jsonb(struct json_object *obj);
 extern const char *rtcstats_ext_schema(void);
 extern char *rtcstats_blob_url_of(Datum dump_id);
+extern void rtcstats_fetch_extract(Datum dump_id, const char *blob_url,
+								   rtcstats_extracted *ex);
+extern void rtcstats_store(Datum dump_id, const rtcstats_extracted *ex);
 extern Datum rtcstats_extract_one(Datum dump_id, const char *blob_url);
+extern bool rtcstats_claim_one(MemoryContext cxt, const char *worker, Datum *id, char **url);
 extern void rtcstats_record_failure(Datum dump_id, const char *message);
 
 /* shmem.c: the workers' latches, woken when a dump row is inserted */
