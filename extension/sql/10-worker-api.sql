@@ -289,7 +289,15 @@ BEGIN
 				THEN pg_catalog.round((m->>'fileFormat')::numeric)::integer END,
 		   pg_catalog.jsonb_array_length(pcs),
 		   loc #>> '{continent,names,en}', loc #>> '{country,names,en}', loc #>> '{city,names,en}',
-		   features;
+		   -- as the extractor printed it: without the ids a host added
+		   CASE WHEN features ? 'peerConnections'
+				THEN pg_catalog.jsonb_set(features, '{peerConnections}',
+						coalesce((SELECT pg_catalog.jsonb_agg(CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
+																	THEN e.value - 'connectionIdentifier'
+																	ELSE e.value END
+															   ORDER BY e.ordinality)
+								  FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e), '[]'))
+				ELSE features END;
 
 	PERFORM @extschema@._rtcstats_insert_features('@extschema@.features_client',
 		pg_catalog.jsonb_build_object('dump_id', d.id),
