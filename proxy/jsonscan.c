@@ -1,0 +1,193 @@
+/*
+ * jsonscan.c: a non-recursive JSON syntax checker for one top-level array.
+ */
+#include <string.h>
+
+#include "jsonscan.h"
+
+static inline size_t
+skip_ws(const char *s, size_t n, size_t p)
+{
+	while (p < n && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' || s[p] == '\r'))
+		p++;
+	return p;
+}
+
+static inline bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline bool
+is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* p at the opening quote; returns the position after the closing one or 0. */
+static size_t
+scan_string(const char *s, size_t n, size_t p)
+{
+	p++;
+	while (p < n)
+	{
+		unsigned char c = (unsigned char) s[p];
+
+		if (c == '"')
+			return p + 1;
+		if (c < 0x20)
+			return 0;
+		if (c == '\\')
+		{
+			if (p + 1 >= n)
+				return 0;
+			c = (unsigned char) s[p + 1];
+			if (c == 'u')
+			{
+				if (p + 5 >= n || !is_hex(s[p + 2]) || !is_hex(s[p + 3]) ||
+					!is_hex(s[p + 4]) || !is_hex(s[p + 5]))
+					return 0;
+				p += 6;
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", c) || c == '\0')
+				return 0;
+			p += 2;
+			continue;
+		}
+		p++;
+	}
+	return 0;
+}
+
+static size_t
+scan_number(const char *s, size_t n, size_t p)
+{
+	if (p < n && s[p] == '-')
+		p++;
+	if (p >= n)
+		return 0;
+	if (s[p] == '0')
+		p++;
+	else if (s[p] >= '1' && s[p] <= '9')
+		while (p < n && is_digit(s[p]))
+			p++;
+	else
+		return 0;
+	if (p < n && s[p] == '.')
+	{
+		p++;
+		if (p >= n || !is_digit(s[p]))
+			return 0;
+		while (p < n && is_digit(s[p]))
+			p++;
+	}
+	if (p < n && (s[p] == 'e' || s[p] == 'E'))
+	{
+		p++;
+		if (p < n && (s[p] == '+' || s[p] == '-'))
+			p++;
+		if (p >= n || !is_digit(s[p]))
+			return 0;
+		while (p < n && is_digit(s[p]))
+			p++;
+	}
+	return p;
+}
+
+static size_t
+scan_literal(const char *s, size_t n, size_t p, const char *lit)
+{
+	size_t		l = strlen(lit);
+
+	if (n - p < l || memcmp(s + p, lit, l) != 0)
+		return 0;
+	return p + l;
+}
+
+bool
+proxy_json_is_array(const char *s, size_t n)
+{
+	char		stack[PROXY_JSON_MAX_DEPTH];
+	int			sp = 0;
+	size_t		p = skip_ws(s, n, 0);
+
+	if (p >= n || s[p] != '[')
+		return false;
+
+value:
+	p = skip_ws(s, n, p);
+	if (p >= n)
+		return false;
+	switch (s[p])
+	{
+		case '[':
+		case '{':
+			if (sp >= PROXY_JSON_MAX_DEPTH)
+				return false;
+			stack[sp++] = s[p];
+			p = skip_ws(s, n, p + 1);
+			if (p < n && s[p] == (stack[sp - 1] == '[' ? ']' : '}'))
+			{
+				sp--;
+				p++;
+				goto after;
+			}
+			if (stack[sp - 1] == '{')
+				goto key;
+			goto value;
+		case '"':
+			p = scan_string(s, n, p);
+			break;
+		case 't':
+			p = scan_literal(s, n, p, "true");
+			break;
+		case 'f':
+			p = scan_literal(s, n, p, "false");
+			break;
+		case 'n':
+			p = scan_literal(s, n, p, "null");
+			break;
+		default:
+			p = scan_number(s, n, p);
+			break;
+	}
+	if (p == 0)
+		return false;
+	goto after;
+
+key:
+	p = skip_ws(s, n, p);
+	if (p >= n || s[p] != '"')
+		return false;
+	p = scan_string(s, n, p);
+	if (p == 0)
+		return false;
+	p = skip_ws(s, n, p);
+	if (p >= n || s[p] != ':')
+		return false;
+	p++;
+	goto value;
+
+after:
+	p = skip_ws(s, n, p);
+	if (sp == 0)
+		return p == n;
+	if (p >= n)
+		return false;
+	if (s[p] == ',')
+	{
+		p++;
+		if (stack[sp - 1] == '{')
+			goto key;
+		goto value;
+	}
+	if (s[p] == (stack[sp - 1] == '[' ? ']' : '}'))
+	{
+		sp--;
+		p++;
+		goto after;
+	}
+	return false;
+}

@@ -1,0 +1,17 @@
+/*
+ * jsonscan.h: is a WebSocket message one JSON array (section 1 of the dump
+ * format)?  A strict RFC 8259 syntax check that allocates nothing and never
+ * recurses, so the event loop can afford it on every message; nesting deeper
+ * than PROXY_JSON_MAX_DEPTH is refused (the core reader's default limit).
+ */
+#ifndef RTCSTATS_PROXY_JSONSCAN_H
+#define RTCSTATS_PROXY_JSONSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROXY_JSON_MAX_DEPTH 64
+
+bool		proxy_json_is_array(const char *s, size_t n);
+
+#endif

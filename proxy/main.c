@@ -1,0 +1,180 @@
+/*
+ * rtcstats-proxy: receives rtcstats dumps (WebSocket rtcstats#5.0 and HTTP
+ * POST), spools them, and hands them to the pipeline threads that anonymize,
+ * gzip, store and record them.  See docs/proxy.md.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "rtcstats/storage.h"
+
+#include "log.h"
+#include "proxy.h"
+#include "spool.h"
+
+proxy_config proxy_cfg;
+struct lws_context *proxy_ctx;
+volatile sig_atomic_t proxy_stopping;
+
+/* Grace for clients to answer our 1001 close before the context goes. */
+#define CLOSE_GRACE_MS 3000
+
+static struct lws_protocols protocols[] = {
+	/* First: the default for clients naming no subprotocol, and for HTTP. */
+	{"rtcstats#5.0", proxy_callback, 0, 4096, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0}	/* lws 4.1 lacks LWS_PROTOCOL_LIST_TERM */
+};
+
+static void
+on_signal(int sig)
+{
+	if (proxy_stopping)
+		_exit(128 + sig);		/* second signal: at once; the spool stays consistent */
+	proxy_stopping = 1;
+	if (proxy_ctx)
+		lws_cancel_service(proxy_ctx);
+}
+
+static void
+lws_log_to_ours(int level, const char *line)
+{
+	size_t		n = strlen(line);
+
+	while (n > 0 && line[n - 1] == '\n')
+		n--;
+	log_warn("event=lws message=\"%.*s\"", (int) n, line);
+}
+
+/* As many descriptors as allowed: each WebSocket is one. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+	{
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lws_context_creation_info info;
+	struct sigaction sa;
+	int			rc;
+	long		left;
+	int64_t		close_deadline = 0;
+	int			queued;
+
+	rc = proxy_config_load(&proxy_cfg, argc, argv);
+	if (rc != 0)
+	{
+		proxy_config_free(&proxy_cfg);
+		return rc > 0 ? 0 : 2;
+	}
+	proxy_log_set_level(proxy_cfg.log_level);
+	if (proxy_trusted_init(proxy_cfg.trusted_proxies) != 0)
+		return 2;
+	if (proxy_spool_init(proxy_cfg.spool_dir) != 0)
+	{
+		fprintf(stderr, "rtcstats-proxy: cannot use spool-dir \"%s\": %s\n",
+				proxy_cfg.spool_dir, strerror(errno));
+		return 2;
+	}
+
+	/* A local storage directory is created like the spool (the demo's default). */
+	if (strncmp(proxy_cfg.storage_url, "file://", 7) == 0 &&
+		proxy_mkdir_p(proxy_cfg.storage_url + 7) != 0)
+	{
+		fprintf(stderr, "rtcstats-proxy: cannot create storage directory \"%s\": %s\n",
+				proxy_cfg.storage_url + 7, strerror(errno));
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	raise_fd_limit();
+
+	rtcstats_storage_global_init();
+	if (proxy_health_start() != 0)
+	{
+		fprintf(stderr, "rtcstats-proxy: invalid storage-url \"%s\" (file:///dir or s3://bucket/prefix)\n",
+				proxy_cfg.storage_url);
+		return 2;
+	}
+	if (proxy_uploader_start() != 0)
+	{
+		fprintf(stderr, "rtcstats-proxy: cannot start the pipeline threads\n");
+		proxy_health_stop();
+		return 2;
+	}
+	queued = proxy_spool_recover(proxy_cfg.spool_dir, proxy_uploader_queue);
+
+	lws_set_log_level(LLL_ERR, lws_log_to_ours);
+	protocols[0].per_session_data_size = proxy_session_size();
+	memset(&info, 0, sizeof(info));
+	info.port = proxy_cfg.port;
+	info.iface = (*proxy_cfg.listen && strcmp(proxy_cfg.listen, "*") != 0) ?
+		proxy_cfg.listen : NULL;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6 * 0;
+	info.max_http_header_data = 16384;	/* URL with a token, long user agents */
+	info.max_http_header_pool = 256;
+	info.timeout_secs = 20;			/* handshakes and HTTP requests */
+	info.ka_time = 0;
+	info.pt_serv_buf_size = 64 * 1024;
+	proxy_ctx = lws_create_context(&info);
+	if (!proxy_ctx)
+	{
+		fprintf(stderr, "rtcstats-proxy: cannot listen on %s:%d\n", proxy_cfg.listen,
+				proxy_cfg.port);
+		proxy_uploader_stop();
+		proxy_health_stop();
+		proxy_config_free(&proxy_cfg);
+		return 1;
+	}
+	log_info("event=start version=%s listen=%s port=%d spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d",
+			 EXTVERSION, proxy_cfg.listen, proxy_cfg.port, proxy_cfg.spool_dir,
+			 proxy_cfg.storage_url, *proxy_cfg.dsn ? "yes" : "no",
+			 *proxy_cfg.jwt_secret ? "jwt" : "none",
+#ifdef PROXY_HAVE_ANONYMIZER
+			 proxy_cfg.no_anonymize ? "no" : "yes",
+#else
+			 proxy_cfg.no_anonymize ? "no" : "addresses-only",
+#endif
+			 queued < 0 ? 0 : queued);
+
+	while (lws_service(proxy_ctx, 0) >= 0)
+	{
+		if (!proxy_stopping)
+			continue;
+		if (close_deadline == 0)
+		{
+			proxy_close_all_sessions();
+			close_deadline = proxy_now_ms() + CLOSE_GRACE_MS;
+		}
+		if (proxy_open_sessions() == 0 || proxy_now_ms() > close_deadline)
+			break;
+	}
+	/* Closes what is left; each CLOSED callback completes and queues its dump. */
+	lws_context_destroy(proxy_ctx);
+	proxy_ctx = NULL;
+
+	left = proxy_uploader_drain(proxy_cfg.shutdown_timeout);
+	proxy_uploader_stop();
+	proxy_health_stop();
+	log_info("event=stop left_in_spool=%ld", left);
+	proxy_config_free(&proxy_cfg);
+	return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * proxy.h: state shared by the event loop's files (main.c, ws.c, http.c)
+ * and the interfaces of the pipeline (uploader.c) and health (health.c).
+ */
+#ifndef RTCSTATS_PROXY_H
+#define RTCSTATS_PROXY_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include <libwebsockets.h>
+
+#include "config.h"
+
+extern proxy_config proxy_cfg;
+extern struct lws_context *proxy_ctx;
+/* Set by SIGTERM/SIGINT; read by the loop. */
+extern volatile sig_atomic_t proxy_stopping;
+
+/* ws.c: the one protocol callback (WebSocket and HTTP). */
+int			proxy_callback(struct lws *wsi, enum lws_callback_reasons reason,
+						   void *user, void *in, size_t len);
+size_t		proxy_session_size(void);
+long		proxy_open_sessions(void);
+/* Loop thread: close every session with 1001 (shutdown). */
+void		proxy_close_all_sessions(void);
+/* Loop thread: idle sweep, called every second. */
+void		proxy_sweep_sessions(void);
+
+/* http.c: called from proxy_callback for HTTP reasons. */
+int			proxy_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
+								void **http_state, void *in, size_t len);
+/* Token check shared with ws.c: NULL secret means no auth. */
+bool		proxy_peer_is_trusted(const char *addr);
+int			proxy_trusted_init(const char *list);
+
+/* uploader.c: the durable pipeline. */
+int			proxy_uploader_start(void);
+void		proxy_uploader_queue(const char *id);
+/* Waits until the queue is empty or timeout_s passes; returns what is left. */
+long		proxy_uploader_drain(int timeout_s);
+void		proxy_uploader_stop(void);
+
+/* health.c: storage/database reachability, refreshed by a thread. */
+int			proxy_health_start(void);
+void		proxy_health_stop(void);
+/* JSON body into buf; returns the HTTP status (200 or 503). */
+int			proxy_health_report(char *buf, size_t cap);
+
+/* IP obfuscation of remote addresses (core anonymizer when built with it). */
+char	   *proxy_obfuscate_address(const char *addr);
+
+#endif

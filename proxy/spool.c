@@ -1,0 +1,440 @@
+/*
+ * spool.c: spool files, their sidecars and crash recovery.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "spool.h"
+
+int
+proxy_uuid_v4(char *out)
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return -1;
+	b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80);
+	snprintf(out, PROXY_ID_LEN + 1,
+			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+			 b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+int
+proxy_is_uuid(const char *s, size_t len)
+{
+	if (len != PROXY_ID_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return 0;
+		}
+		else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+int64_t
+proxy_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+proxy_mkdir_p(const char *path)
+{
+	char		buf[4096];
+	size_t		n = strlen(path);
+
+	if (n >= sizeof(buf))
+	{
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++)
+	{
+		if (buf[i] == '/' || buf[i] == '\0')
+		{
+			char		c = buf[i];
+
+			buf[i] = '\0';
+			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+				return -1;
+			buf[i] = c;
+		}
+	}
+	return 0;
+}
+
+int
+proxy_spool_init(const char *dir)
+{
+	char		failed[4096];
+
+	snprintf(failed, sizeof(failed), "%s/failed", dir);
+	if (proxy_mkdir_p(dir) != 0 || proxy_mkdir_p(failed) != 0)
+		return -1;
+	return access(dir, W_OK) == 0 ? 0 : -1;
+}
+
+void
+proxy_spool_path(char *out, size_t cap, const char *dir, const char *id, const char *suffix)
+{
+	snprintf(out, cap, "%s/%s%s", dir, id, suffix);
+}
+
+int
+proxy_spool_write_meta(const char *dir, const char *id, int64_t start_ms,
+					   const proxy_claims *claims)
+{
+	char		path[4096],
+				tmp[4096];
+	struct json_object *o = json_object_new_object();
+	const char *s;
+	int			fd;
+	size_t		len;
+	int			rc = -1;
+
+	if (!o)
+		return -1;
+	json_object_object_add(o, "startTime", json_object_new_int64(start_ms));
+	if (claims && claims->user)
+		json_object_object_add(o, "user", json_object_new_string(claims->user));
+	if (claims && claims->conference)
+		json_object_object_add(o, "conference", json_object_new_string(claims->conference));
+	if (claims && claims->session)
+		json_object_object_add(o, "session", json_object_new_string(claims->session));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(s);
+	proxy_spool_path(path, sizeof(path), dir, id, ".meta");
+	proxy_spool_path(tmp, sizeof(tmp), dir, id, ".meta.tmp");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0)
+	{
+		if (write(fd, s, len) == (ssize_t) len && close(fd) == 0)
+			rc = rename(tmp, path);
+		else
+			close(fd);
+		if (rc != 0)
+			unlink(tmp);
+	}
+	json_object_put(o);
+	return rc;
+}
+
+static char *
+dup_member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return strdup(json_object_get_string(v));
+	return NULL;
+}
+
+int
+proxy_spool_read_meta(const char *dir, const char *id, int64_t *start_ms, proxy_claims *claims)
+{
+	char		path[4096];
+	char		buf[PROXY_JWT_MAX_BYTES * 2];
+	int			fd;
+	ssize_t		n;
+	struct json_object *o,
+			   *v;
+
+	*start_ms = 0;
+	memset(claims, 0, sizeof(*claims));
+	proxy_spool_path(path, sizeof(path), dir, id, ".meta");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	o = json_tokener_parse(buf);
+	if (!o || !json_object_is_type(o, json_type_object))
+	{
+		json_object_put(o);
+		return -1;
+	}
+	if (json_object_object_get_ex(o, "startTime", &v))
+		*start_ms = json_object_get_int64(v);
+	claims->user = dup_member(o, "user");
+	claims->conference = dup_member(o, "conference");
+	claims->session = dup_member(o, "session");
+	json_object_put(o);
+	return 0;
+}
+
+int
+proxy_spool_create(const char *dir, const char *id)
+{
+	char		path[4096];
+
+	proxy_spool_path(path, sizeof(path), dir, id, ".part");
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+}
+
+int
+proxy_spool_complete(const char *dir, const char *id)
+{
+	char		from[4096],
+				to[4096];
+
+	proxy_spool_path(from, sizeof(from), dir, id, ".part");
+	proxy_spool_path(to, sizeof(to), dir, id, ".dump");
+	return rename(from, to);
+}
+
+void
+proxy_spool_remove(const char *dir, const char *id)
+{
+	static const char *const suffixes[] = {".part", ".dump", ".meta"};
+	char		path[4096];
+
+	for (int i = 0; i < 3; i++)
+	{
+		proxy_spool_path(path, sizeof(path), dir, id, suffixes[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			log_warn("event=spool_error dump=%s error=\"cannot remove %s: %s\"",
+					 id, path, strerror(errno));
+	}
+}
+
+int
+proxy_spool_move_failed(const char *dir, const char *id)
+{
+	char		from[4096],
+				to[4096];
+	int			rc;
+
+	proxy_spool_path(from, sizeof(from), dir, id, ".dump");
+	snprintf(to, sizeof(to), "%s/failed/%s.dump", dir, id);
+	rc = rename(from, to);
+	proxy_spool_path(from, sizeof(from), dir, id, ".meta");
+	snprintf(to, sizeof(to), "%s/failed/%s.meta", dir, id);
+	(void) rename(from, to);
+	return rc;
+}
+
+size_t
+proxy_close_line(char *buf, size_t cap, int code, int64_t delta_ms)
+{
+	int			n = snprintf(buf, cap, "[\"close\",null,%d,%lld]\n", code,
+							 (long long) (delta_ms < 0 ? 0 : delta_ms));
+
+	return n < 0 ? 0 : (size_t) n;
+}
+
+/*
+ * A .part left by a crash: cut any torn last line (a write cut short by a
+ * full disk), then append the close line with 1006 (abnormal closure, what a
+ * client sees when the server dies).  Returns 1 if completed, 0 if removed
+ * because it holds no message, -1 on error.
+ */
+static int
+recover_part(const char *dir, const char *id)
+{
+	char		path[4096];
+	char		buf[65536];
+	int			fd;
+	off_t		off = 0,
+				last_nl = -1;
+	long		lines = 0;
+	ssize_t		n;
+	char		line[64];
+	size_t		len;
+	struct stat st;
+
+	proxy_spool_path(path, sizeof(path), dir, id, ".part");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	{
+		for (ssize_t i = 0; i < n; i++)
+		{
+			if (buf[i] == '\n')
+			{
+				lines++;
+				last_nl = off + i;
+			}
+		}
+		off += n;
+	}
+	if (n < 0 || fstat(fd, &st) != 0)
+	{
+		close(fd);
+		return -1;
+	}
+	if (lines <= 2)
+	{
+		/* Header and metadata only: upstream drops sessions without messages. */
+		close(fd);
+		proxy_spool_remove(dir, id);
+		return 0;
+	}
+	if (last_nl + 1 != off && ftruncate(fd, last_nl + 1) != 0)
+	{
+		close(fd);
+		return -1;
+	}
+	len = proxy_close_line(line, sizeof(line), 1006, 0);
+	if (lseek(fd, 0, SEEK_END) < 0 || write(fd, line, len) != (ssize_t) len)
+	{
+		close(fd);
+		return -1;
+	}
+	/* Keep the time of the last message: the row's session_end comes from it. */
+	{
+		struct timespec times[2] = {st.st_atim, st.st_mtim};
+
+		(void) futimens(fd, times);
+	}
+	close(fd);
+	return proxy_spool_complete(dir, id) == 0 ? 1 : -1;
+}
+
+typedef struct found
+{
+	char		id[PROXY_ID_LEN + 1];
+	struct timespec mtime;
+} found;
+
+static int
+cmp_found(const void *a, const void *b)
+{
+	const found *x = a,
+			   *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* Ids of files "<uuid><suffix>" in dir. */
+static found *
+list_ids(const char *dir, const char *suffix, size_t *count)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+	found	   *list = NULL;
+	size_t		n = 0,
+				cap = 0;
+	size_t		slen = strlen(suffix);
+
+	*count = 0;
+	if (!d)
+		return NULL;
+	while ((e = readdir(d)) != NULL)
+	{
+		size_t		len = strlen(e->d_name);
+		char		path[4096];
+		struct stat st;
+
+		if (len != PROXY_ID_LEN + slen || strcmp(e->d_name + PROXY_ID_LEN, suffix) != 0 ||
+			!proxy_is_uuid(e->d_name, PROXY_ID_LEN))
+			continue;
+		if (n == cap)
+		{
+			found	   *l = realloc(list, (cap = cap ? cap * 2 : 64) * sizeof(found));
+
+			if (!l)
+				break;
+			list = l;
+		}
+		memcpy(list[n].id, e->d_name, PROXY_ID_LEN);
+		list[n].id[PROXY_ID_LEN] = '\0';
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) != 0)
+			continue;
+		list[n].mtime = st.st_mtim;
+		n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(list, n, sizeof(found), cmp_found);
+	*count = n;
+	return list;
+}
+
+int
+proxy_spool_recover(const char *dir, void (*queue) (const char *id))
+{
+	found	   *list;
+	size_t		n;
+	int			queued = 0;
+	char		path[4096];
+	struct stat st;
+
+	list = list_ids(dir, ".part", &n);
+	for (size_t i = 0; i < n; i++)
+	{
+		int			r = recover_part(dir, list[i].id);
+
+		if (r > 0)
+			log_info("event=recovered dump=%s code=1006", list[i].id);
+		else if (r == 0)
+			log_info("event=dropped dump=%s reason=empty", list[i].id);
+		else
+			log_error("event=spool_error dump=%s error=\"cannot complete %s.part: %s\"",
+					  list[i].id, list[i].id, strerror(errno));
+	}
+	free(list);
+
+	/* Orphan sidecars (crash between writing .meta and creating .part). */
+	list = list_ids(dir, ".meta", &n);
+	for (size_t i = 0; i < n; i++)
+	{
+		proxy_spool_path(path, sizeof(path), dir, list[i].id, ".dump");
+		if (stat(path, &st) == 0)
+			continue;
+		proxy_spool_path(path, sizeof(path), dir, list[i].id, ".part");
+		if (stat(path, &st) == 0)
+			continue;
+		proxy_spool_path(path, sizeof(path), dir, list[i].id, ".meta");
+		unlink(path);
+	}
+	free(list);
+
+	{
+		DIR		   *d = opendir(dir);
+
+		if (!d)
+			return -1;
+		closedir(d);
+	}
+	list = list_ids(dir, ".dump", &n);
+	for (size_t i = 0; i < n; i++)
+	{
+		queue(list[i].id);
+		queued++;
+	}
+	free(list);
+	return queued;
+}

@@ -1,0 +1,653 @@
+/*
+ * uploader.c: the durable pipeline, off the event loop.
+ *
+ * The loop queues the id of every completed spool file; a few threads each
+ * take one, anonymize it (core anonymizer), gzip it, put <id>.gz into
+ * storage, INSERT its rtcstats_dumps row (contracts.md; ON CONFLICT (id) DO
+ * NOTHING, so a retry after a crash is harmless) and then delete the spool
+ * files.  Upload comes first so that no row ever points at a missing object.
+ * A failed upload or insert is retried with exponential backoff, forever:
+ * the spool keeps the dump across restarts, nothing is dropped.  A dump the
+ * anonymizer cannot read is not retried: it goes to spool-dir/failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <zlib.h>
+
+#include "rtcstats/anonymize.h"
+#include "rtcstats/storage.h"
+
+#include "log.h"
+#include "metrics.h"
+#include "proxy.h"
+#include "spool.h"
+
+/* Longest metadata line kept for the row's metadata column. */
+#define META_MAX_BYTES (1024 * 1024)
+
+typedef struct job
+{
+	struct job *next;
+	char		id[PROXY_ID_LEN + 1];
+	int			attempts;
+	int64_t		not_before;		/* ms since the epoch */
+} job;
+
+static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;	/* work or stop */
+static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;	/* a job finished */
+static job *qhead,
+		   *qtail;
+static long queued;				/* in the list plus being processed */
+static bool stopping;
+static pthread_t *threads;
+static int nthreads;
+
+typedef enum outcome
+{
+	DONE,
+	RETRY,
+	FAILED
+} outcome;
+
+/* Polled by the storage client during transfers: abort when stopping. */
+static bool
+should_stop(void *arg)
+{
+	bool		s;
+
+	pthread_mutex_lock(&qlock);
+	s = stopping;
+	pthread_mutex_unlock(&qlock);
+	return s;
+}
+
+void
+proxy_uploader_queue(const char *id)
+{
+	job		   *j = calloc(1, sizeof(job));
+
+	if (!j)
+	{
+		/* The file stays in the spool: the next start picks it up. */
+		log_error("event=queue_error dump=%s error=\"out of memory\"", id);
+		return;
+	}
+	memcpy(j->id, id, PROXY_ID_LEN);
+	pthread_mutex_lock(&qlock);
+	if (qtail)
+		qtail->next = j;
+	else
+		qhead = j;
+	qtail = j;
+	queued++;
+	atomic_store_explicit(&proxy_stats.queue_depth, queued, memory_order_relaxed);
+	pthread_cond_signal(&qcond);
+	pthread_mutex_unlock(&qlock);
+}
+
+/* Takes the first job that is due; waits otherwise.  NULL when stopping. */
+static job *
+take_job(void)
+{
+	job		   *j = NULL;
+
+	pthread_mutex_lock(&qlock);
+	while (!stopping)
+	{
+		job		   *prev = NULL;
+		int64_t		now = proxy_now_ms();
+		int64_t		earliest = INT64_MAX;
+
+		for (job *p = qhead; p; prev = p, p = p->next)
+		{
+			if (p->not_before <= now)
+			{
+				if (prev)
+					prev->next = p->next;
+				else
+					qhead = p->next;
+				if (qtail == p)
+					qtail = prev;
+				p->next = NULL;
+				j = p;
+				break;
+			}
+			if (p->not_before < earliest)
+				earliest = p->not_before;
+		}
+		if (j)
+			break;
+		if (earliest == INT64_MAX)
+			pthread_cond_wait(&qcond, &qlock);
+		else
+		{
+			struct timespec ts = {earliest / 1000, (earliest % 1000) * 1000000};
+
+			pthread_cond_timedwait(&qcond, &qlock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&qlock);
+	return j;
+}
+
+static void
+finish_job(job *j, outcome o)
+{
+	pthread_mutex_lock(&qlock);
+	if (o == RETRY && !stopping)
+	{
+		int64_t		delay = 1000;
+
+		for (int i = 1; i < j->attempts && delay < (int64_t) proxy_cfg.retry_max_delay * 1000; i++)
+			delay *= 2;
+		if (delay > (int64_t) proxy_cfg.retry_max_delay * 1000)
+			delay = (int64_t) proxy_cfg.retry_max_delay * 1000;
+		j->not_before = proxy_now_ms() + delay;
+		if (qtail)
+			qtail->next = j;
+		else
+			qhead = j;
+		qtail = j;
+		pthread_cond_signal(&qcond);
+		pthread_mutex_unlock(&qlock);
+		return;
+	}
+	/* Done, failed, or a retry at shutdown (the spool keeps it). */
+	queued--;
+	atomic_store_explicit(&proxy_stats.queue_depth, queued, memory_order_relaxed);
+	pthread_cond_broadcast(&idle_cond);
+	pthread_mutex_unlock(&qlock);
+	free(j);
+}
+
+/* ---- anonymize + gzip into memory ---- */
+
+typedef struct out_ctx
+{
+	z_stream	z;
+	unsigned char *buf;
+	size_t		cap;
+	int			newlines;		/* seen so far, to capture line 2 */
+	char	   *meta;
+	size_t		meta_len;
+	bool		meta_truncated;
+} out_ctx;
+
+static rtcstats_status
+gz_grow(out_ctx *o, rtcstats_error *err)
+{
+	size_t		ncap = o->cap ? o->cap * 2 : 256 * 1024;
+	unsigned char *nb = realloc(o->buf, ncap);
+
+	if (!nb)
+		return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory compressing");
+	o->buf = nb;
+	o->z.next_out = nb + o->z.total_out;
+	o->z.avail_out = (uInt) (ncap - o->z.total_out);
+	o->cap = ncap;
+	return RTCSTATS_OK;
+}
+
+static rtcstats_status
+out_write(void *arg, const void *data, size_t len, rtcstats_error *err)
+{
+	out_ctx    *o = arg;
+	const unsigned char *p = data;
+
+	/* Capture the metadata line (line 2) for the row. */
+	for (size_t i = 0; i < len && o->newlines < 2; i++)
+	{
+		if (p[i] == '\n')
+			o->newlines++;
+		else if (o->newlines == 1)
+		{
+			if (o->meta_len < META_MAX_BYTES)
+				o->meta[o->meta_len++] = (char) p[i];
+			else
+				o->meta_truncated = true;
+		}
+	}
+	o->z.next_in = (unsigned char *) p;
+	o->z.avail_in = (uInt) len;
+	while (o->z.avail_in > 0)
+	{
+		if (o->z.avail_out == 0 && gz_grow(o, err) != RTCSTATS_OK)
+			return err->code;
+		if (deflate(&o->z, Z_NO_FLUSH) == Z_STREAM_ERROR)
+			return rtcstats_fail(err, RTCSTATS_ERR_GZIP, 0, "deflate failed");
+	}
+	return RTCSTATS_OK;
+}
+
+static rtcstats_status
+out_finish(out_ctx *o, rtcstats_error *err)
+{
+	int			rc;
+
+	o->z.next_in = NULL;
+	o->z.avail_in = 0;
+	do
+	{
+		if (o->z.avail_out == 0 && gz_grow(o, err) != RTCSTATS_OK)
+			return err->code;
+		rc = deflate(&o->z, Z_FINISH);
+	} while (rc == Z_OK || rc == Z_BUF_ERROR);
+	if (rc != Z_STREAM_END)
+		return rtcstats_fail(err, RTCSTATS_ERR_GZIP, 0, "deflate failed");
+	return RTCSTATS_OK;
+}
+
+#ifdef PROXY_HAVE_ANONYMIZER
+#define ANONYMIZER_BUILT_IN true
+#else
+#define ANONYMIZER_BUILT_IN false
+#endif
+
+/* Reads the .dump, anonymizes and gzips it into o.  RTCSTATS_ERR_IO is local. */
+static rtcstats_status
+compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
+{
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	static __thread unsigned char chunk[256 * 1024];
+	ssize_t		n;
+	rtcstats_status rc = RTCSTATS_OK;
+	bool		anonymize = !proxy_cfg.no_anonymize && ANONYMIZER_BUILT_IN;
+	rtcstats_anonymizer *a = NULL;
+
+	if (fd < 0)
+		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "cannot open %s: %s", path, strerror(errno));
+	if (deflateInit2(&o->z, proxy_cfg.gzip_level, Z_DEFLATED, 15 + 16, 8,
+					 Z_DEFAULT_STRATEGY) != Z_OK)
+	{
+		close(fd);
+		return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "deflateInit failed");
+	}
+#ifdef PROXY_HAVE_ANONYMIZER
+	if (anonymize)
+	{
+		rtcstats_reader_options ropts = {0};
+
+		/* Bad lines were never spooled from WebSocket; skip rather than lose a dump. */
+		ropts.skip_bad_lines = true;
+		ropts.max_line_bytes = proxy_cfg.max_message_bytes > proxy_cfg.max_dump_bytes ?
+			proxy_cfg.max_message_bytes : proxy_cfg.max_dump_bytes;
+		a = rtcstats_anonymizer_new(&ropts, out_write, o);
+		if (!a)
+			rc = rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
+	}
+#endif
+	while (rc == RTCSTATS_OK && (n = read(fd, chunk, sizeof(chunk))) != 0)
+	{
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			rc = rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "cannot read %s: %s", path, strerror(errno));
+			break;
+		}
+#ifdef PROXY_HAVE_ANONYMIZER
+		if (anonymize)
+			rc = rtcstats_anonymizer_feed(a, chunk, (size_t) n, err);
+		else
+#endif
+			rc = out_write(o, chunk, (size_t) n, err);
+	}
+#ifdef PROXY_HAVE_ANONYMIZER
+	if (rc == RTCSTATS_OK && anonymize)
+		rc = rtcstats_anonymizer_finish(a, err);
+	rtcstats_anonymizer_free(a);
+#endif
+	(void) anonymize;
+	if (rc == RTCSTATS_OK)
+		rc = out_finish(o, err);
+	close(fd);
+	return rc;
+}
+
+/* ---- database ---- */
+
+static const char insert_sql[] =
+"INSERT INTO rtcstats_dumps (id, session_start, session_end, blob_url, metadata, "
+"client_id, rtcstats_user, rtcstats_conference, rtcstats_session, host_identifier, "
+"size_bytes) VALUES ($1::uuid, to_timestamp($2::float8 / 1000), "
+"to_timestamp($3::float8 / 1000), $4, $5::jsonb, $6, $7, $8, $9, $10, $11::bigint) "
+"ON CONFLICT (id) DO NOTHING";
+
+typedef struct worker
+{
+	int			index;
+	rtcstats_storage *storage;
+	PGconn	   *conn;
+} worker;
+
+static bool
+db_connect(worker *w, const char *id)
+{
+	if (w->conn && PQstatus(w->conn) == CONNECTION_OK)
+		return true;
+	PQfinish(w->conn);
+	w->conn = PQconnectdb(proxy_cfg.dsn);
+	if (PQstatus(w->conn) != CONNECTION_OK)
+	{
+		char	   *msg = PQerrorMessage(w->conn);
+		size_t		l = strlen(msg);
+
+		while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+			msg[--l] = '\0';
+		log_warn("event=db_error dump=%s error=\"%s\"", id, msg);
+		PQfinish(w->conn);
+		w->conn = NULL;
+		return false;
+	}
+	return true;
+}
+
+static bool
+db_insert(worker *w, const char *id, const char *const *values)
+{
+	PGresult   *res;
+	const char *vals[11];
+
+	memcpy(vals, values, sizeof(vals));
+	for (int pass = 0; pass < 2; pass++)
+	{
+		const char *state;
+
+		if (!db_connect(w, id))
+			return false;
+		res = PQexecParams(w->conn, insert_sql, 11, NULL, vals, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		{
+			PQclear(res);
+			return true;
+		}
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		log_warn("event=db_error dump=%s sqlstate=%s error=\"%s\"", id, state ? state : "none",
+				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
+				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "connection lost");
+		/*
+		 * A metadata line jsonb refuses (e.g. \u0000): store the row without
+		 * it rather than retry forever; the object keeps the line.
+		 */
+		if (state && strncmp(state, "22", 2) == 0 && vals[4] != NULL)
+		{
+			PQclear(res);
+			vals[4] = NULL;
+			continue;
+		}
+		PQclear(res);
+		if (PQstatus(w->conn) != CONNECTION_OK)
+		{
+			PQfinish(w->conn);
+			w->conn = NULL;
+		}
+		return false;
+	}
+	return false;
+}
+
+static int64_t
+metadata_start(const char *meta, size_t len, bool *valid)
+{
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	struct json_object *o,
+			   *v;
+	int64_t		start = 0;
+
+	*valid = false;
+	if (!tok)
+		return 0;
+	o = json_tokener_parse_ex(tok, meta, (int) len);
+	if (o && json_object_is_type(o, json_type_object) && tok->char_offset == (int) len)
+	{
+		*valid = true;
+		if (json_object_object_get_ex(o, "startTime", &v) &&
+			(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+			start = (int64_t) json_object_get_double(v);
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+	return start;
+}
+
+static outcome
+process(worker *w, job *j)
+{
+	char		path[4096];
+	char		key[64];
+	struct stat st;
+	out_ctx		o;
+	rtcstats_error err;
+	rtcstats_status rc;
+	proxy_claims claims;
+	int64_t		start_ms = 0,
+				meta_start;
+	bool		meta_valid;
+	struct timespec t0,
+				t1;
+	outcome		result = RETRY;
+	char	   *blob_url = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rtcstats_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	proxy_spool_path(path, sizeof(path), proxy_cfg.spool_dir, j->id, ".dump");
+	if (stat(path, &st) != 0)
+	{
+		/* Already done by an earlier attempt that crashed after the insert. */
+		log_warn("event=missing dump=%s error=\"%s: %s\"", j->id, path, strerror(errno));
+		proxy_spool_remove(proxy_cfg.spool_dir, j->id);
+		return DONE;
+	}
+	if (proxy_spool_read_meta(proxy_cfg.spool_dir, j->id, &start_ms, &claims) != 0)
+		log_warn("event=spool_error dump=%s error=\"unreadable %s.meta, row without claims\"",
+				 j->id, j->id);
+	o.meta = malloc(META_MAX_BYTES + 1);
+	if (!o.meta)
+		goto out;
+
+	rc = compress_dump(path, &o, &err);
+	if (rc != RTCSTATS_OK)
+	{
+		if (rc == RTCSTATS_ERR_NOMEM || rc == RTCSTATS_ERR_IO)
+		{
+			log_warn("event=retry dump=%s attempt=%d error=\"%s\"", j->id, j->attempts, err.detail);
+			goto out;
+		}
+		log_error("event=failed dump=%s error=\"%s at line %ld: %s\" moved=failed/",
+				  j->id, rtcstats_status_name(rc), err.line, err.detail);
+		if (proxy_spool_move_failed(proxy_cfg.spool_dir, j->id) != 0)
+			log_error("event=spool_error dump=%s error=\"cannot move to failed/: %s\"",
+					  j->id, strerror(errno));
+		atomic_fetch_add_explicit(&proxy_stats.sessions_failed, 1, memory_order_relaxed);
+		result = FAILED;
+		goto out;
+	}
+
+	snprintf(key, sizeof(key), "%s.gz", j->id);
+	rc = rtcstats_storage_put(w->storage, key, o.buf, o.z.total_out, &err);
+	if (rc != RTCSTATS_OK)
+	{
+		log_warn("event=retry dump=%s attempt=%d step=upload error=\"%s: %s\"", j->id,
+				 j->attempts, rtcstats_status_name(rc), err.detail);
+		goto out;
+	}
+	blob_url = rtcstats_storage_object_url(w->storage, key);
+	if (!blob_url)
+		goto out;
+
+	meta_start = metadata_start(o.meta, o.meta_len, &meta_valid);
+	if (meta_start > 0)
+		start_ms = meta_start;
+	if (*proxy_cfg.dsn)
+	{
+		char		start_s[32],
+					end_s[32],
+					size_s[32];
+		const char *values[11];
+
+		snprintf(start_s, sizeof(start_s), "%lld", (long long) start_ms);
+		snprintf(end_s, sizeof(end_s), "%lld",
+				 (long long) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+		snprintf(size_s, sizeof(size_s), "%lu", (unsigned long) o.z.total_out);
+		if (meta_valid && !o.meta_truncated)
+			o.meta[o.meta_len] = '\0';
+		else
+			meta_valid = false;
+		values[0] = j->id;
+		values[1] = start_ms > 0 ? start_s : NULL;
+		values[2] = end_s;
+		values[3] = blob_url;
+		values[4] = meta_valid ? o.meta : NULL;
+		values[5] = j->id;
+		values[6] = claims.user;
+		values[7] = claims.conference;
+		values[8] = claims.session;
+		values[9] = proxy_cfg.host_identifier;
+		values[10] = size_s;
+		if (!db_insert(w, j->id, values))
+		{
+			log_warn("event=retry dump=%s attempt=%d step=insert", j->id, j->attempts);
+			goto out;
+		}
+	}
+	proxy_spool_remove(proxy_cfg.spool_dir, j->id);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	{
+		double		secs = (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+		proxy_metrics_observe_upload(secs);
+		log_info("event=uploaded dump=%s url=%s bytes=%lld stored_bytes=%lu seconds=%.3f attempts=%d",
+				 j->id, blob_url, (long long) st.st_size, (unsigned long) o.z.total_out, secs,
+				 j->attempts);
+	}
+	atomic_fetch_add_explicit(&proxy_stats.sessions_uploaded, 1, memory_order_relaxed);
+	result = DONE;
+out:
+	if (result == RETRY)
+		atomic_fetch_add_explicit(&proxy_stats.attempts_failed, 1, memory_order_relaxed);
+	if (o.z.state)
+		deflateEnd(&o.z);
+	free(o.buf);
+	free(o.meta);
+	free(blob_url);
+	proxy_claims_free(&claims);
+	return result;
+}
+
+static rtcstats_storage *
+new_storage(void)
+{
+	rtcstats_storage_config sc = {0};
+	rtcstats_error err;
+	rtcstats_storage *s;
+
+	sc.url = proxy_cfg.storage_url;
+	sc.s3_endpoint = proxy_cfg.s3_endpoint;
+	sc.s3_region = proxy_cfg.s3_region;
+	sc.s3_access_key_id = proxy_cfg.s3_access_key_id;
+	sc.s3_secret_access_key = proxy_cfg.s3_secret_access_key;
+	sc.s3_path_style = proxy_cfg.s3_path_style;
+	sc.max_retries = 0;			/* we retry with our own backoff, never blocking shutdown */
+	sc.should_stop = should_stop;
+	s = rtcstats_storage_new(&sc, &err);
+	if (!s)
+		log_error("event=config_error error=\"storage-url %s: %s\"", proxy_cfg.storage_url,
+				  err.detail);
+	return s;
+}
+
+static void *
+worker_main(void *arg)
+{
+	worker	   *w = arg;
+	job		   *j;
+
+	while ((j = take_job()) != NULL)
+	{
+		j->attempts++;
+		finish_job(j, process(w, j));
+	}
+	PQfinish(w->conn);
+	rtcstats_storage_free(w->storage);
+	free(w);
+	return NULL;
+}
+
+int
+proxy_uploader_start(void)
+{
+	threads = calloc((size_t) proxy_cfg.workers, sizeof(pthread_t));
+	if (!threads)
+		return -1;
+	for (int i = 0; i < proxy_cfg.workers; i++)
+	{
+		worker	   *w = calloc(1, sizeof(worker));
+
+		if (!w)
+			return -1;
+		w->index = i;
+		w->storage = new_storage();
+		if (!w->storage || pthread_create(&threads[i], NULL, worker_main, w) != 0)
+		{
+			rtcstats_storage_free(w->storage);
+			free(w);
+			return -1;
+		}
+		nthreads++;
+	}
+	return 0;
+}
+
+long
+proxy_uploader_drain(int timeout_s)
+{
+	struct timespec deadline;
+	long		left;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_s;
+	pthread_mutex_lock(&qlock);
+	while (queued > 0)
+	{
+		if (pthread_cond_timedwait(&idle_cond, &qlock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	left = queued;
+	pthread_mutex_unlock(&qlock);
+	return left;
+}
+
+void
+proxy_uploader_stop(void)
+{
+	pthread_mutex_lock(&qlock);
+	stopping = true;
+	pthread_cond_broadcast(&qcond);
+	pthread_mutex_unlock(&qlock);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	threads = NULL;
+	nthreads = 0;
+	/* What is left stays in the spool for the next start. */
+	while (qhead)
+	{
+		job		   *j = qhead;
+
+		qhead = j->next;
+		free(j);
+	}
+	qtail = NULL;
+}

@@ -1,0 +1,663 @@
+/*
+ * ws.c: the rtcstats#5.0 WebSocket sessions, and the protocol callback that
+ * lws calls for every connection (HTTP requests are passed to http.c).
+ *
+ * A session: check the token, write "RTCStatsDump" and the metadata line to
+ * <id>.part, append every message verbatim as a line, and at close append
+ * ["close",null,code,delta], rename to <id>.dump and queue it for the
+ * pipeline.  Only write(2) on the spool happens here; everything slower is in
+ * uploader.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "jsonscan.h"
+#include "jwt.h"
+#include "log.h"
+#include "metrics.h"
+#include "proxy.h"
+#include "spool.h"
+
+/* WebSocket close codes of RFC 6455 / the IANA registry that lws lacks. */
+#define CLOSE_TRY_AGAIN_LATER 1013
+/* Longest header value recorded in the metadata (URL, user agent, origin). */
+#define MAX_HEADER_BYTES 8192
+/* X-Forwarded-For entries kept. */
+#define MAX_FORWARDED 16
+
+typedef struct session
+{
+	struct session *prev,
+			   *next;			/* open WebSocket sessions */
+	struct lws *wsi;
+	void	   *http;			/* http.c's state for HTTP requests */
+	char	   *frag;			/* message being assembled from fragments */
+	size_t		frag_len,
+				frag_cap;
+	uint64_t	msgs;
+	uint64_t	bytes;			/* spool file size */
+	int64_t		start_ms,
+				last_ms;
+	uint32_t	bad;
+	int			fd;				/* spool file, -1 when none */
+	short		close_code;		/* sent (or to send) by us */
+	short		peer_code;		/* received in the peer's close frame */
+	bool		is_ws;
+	bool		binary;			/* current message is binary */
+	bool		closing;		/* no longer storing anything */
+	char		id[PROXY_ID_LEN + 1];
+} session;
+
+static session *sessions;
+static long nsessions;
+static lws_sorted_usec_list_t sweep_sul;
+static bool all_closed;
+
+size_t
+proxy_session_size(void)
+{
+	return sizeof(session);
+}
+
+long
+proxy_open_sessions(void)
+{
+	return nsessions;
+}
+
+/* Schedules a close with code from outside a receive callback. */
+static void
+request_close(session *s, int code)
+{
+	if (s->close_code == 0)
+		s->close_code = (short) code;
+	s->closing = true;
+	lws_callback_on_writable(s->wsi);
+}
+
+void
+proxy_close_all_sessions(void)
+{
+	if (all_closed)
+		return;
+	all_closed = true;
+	for (session *s = sessions; s; s = s->next)
+		request_close(s, LWS_CLOSE_STATUS_GOINGAWAY);
+	log_info("event=shutdown sessions=%ld", nsessions);
+}
+
+void
+proxy_sweep_sessions(void)
+{
+	int64_t		now = proxy_now_ms();
+
+	if (proxy_cfg.idle_timeout <= 0)
+		return;
+	for (session *s = sessions; s; s = s->next)
+	{
+		if (!s->closing && now - s->last_ms > (int64_t) proxy_cfg.idle_timeout * 1000)
+		{
+			log_info("event=idle dump=%s idle_ms=%lld", s->id[0] ? s->id : "-",
+					 (long long) (now - s->last_ms));
+			atomic_fetch_add_explicit(&proxy_stats.closed_idle, 1, memory_order_relaxed);
+			request_close(s, LWS_CLOSE_STATUS_GOINGAWAY);
+		}
+	}
+}
+
+static void
+sweep_cb(lws_sorted_usec_list_t *sul)
+{
+	proxy_sweep_sessions();
+	lws_sul_schedule(proxy_ctx, 0, &sweep_sul, sweep_cb, LWS_US_PER_SEC);
+}
+
+/* Copies a header, NULL if absent; invalid UTF-8 bytes become '?'. */
+static char *
+header(struct lws *wsi, enum lws_token_indexes h)
+{
+	int			len = lws_hdr_total_length(wsi, h);
+	char	   *buf;
+
+	if (len <= 0)
+		return NULL;
+	if (len > MAX_HEADER_BYTES)
+		len = MAX_HEADER_BYTES;
+	buf = malloc((size_t) len + 1);
+	if (!buf)
+		return NULL;
+	if (lws_hdr_copy(wsi, buf, len + 1, h) < 0)
+	{
+		free(buf);
+		return NULL;
+	}
+	/* Keep the metadata valid JSON text for jsonb: replace bad UTF-8. */
+	for (unsigned char *p = (unsigned char *) buf; *p;)
+	{
+		int			n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 :
+			(*p >> 3) == 30 ? 4 : 0;
+		int			i;
+
+		for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
+			;
+		if (n == 0 || i < n)
+		{
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+	return buf;
+}
+
+/*
+ * The recorded url: path and query as the client sent them, with the value
+ * of rtcstats-token replaced by "obfuscated" (upstream extractMetadata).
+ */
+static char *
+recorded_url(struct lws *wsi)
+{
+	char	   *path = header(wsi, WSI_TOKEN_GET_URI);
+	size_t		cap = (path ? strlen(path) : 1) + 2;
+	char	   *url;
+	size_t		n;
+	char		frag[MAX_HEADER_BYTES];
+
+	for (int i = 0; lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++)
+		cap += (size_t) lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) + 32;
+	url = malloc(cap);
+	if (!url)
+	{
+		free(path);
+		return NULL;
+	}
+	n = (size_t) snprintf(url, cap, "%s", path ? path : "/");
+	free(path);
+	for (int i = 0; n < cap; i++)
+	{
+		int			l = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+
+		if (l <= 0)
+			break;
+		if (strncmp(frag, "rtcstats-token=", 15) == 0 || strcmp(frag, "rtcstats-token") == 0)
+			n += (size_t) snprintf(url + n, cap - n, "%crtcstats-token=obfuscated", i ? '&' : '?');
+		else
+			n += (size_t) snprintf(url + n, cap - n, "%c%s", i ? '&' : '?', frag);
+	}
+	return url;
+}
+
+/* The metadata line (upstream extractMetadata + fileFormat), with "\n". */
+static char *
+metadata_line(struct lws *wsi, int64_t start_ms, size_t *len)
+{
+	struct json_object *m = json_object_new_object();
+	struct json_object *addrs = json_object_new_array();
+	char	   *v;
+	char		peer[128] = "";
+	char	   *fwd = NULL;
+	const char *s;
+	char	   *line = NULL;
+
+	if (!m || !addrs)
+	{
+		json_object_put(m);
+		json_object_put(addrs);
+		return NULL;
+	}
+	if ((v = recorded_url(wsi)) != NULL)
+	{
+		json_object_object_add(m, "url", json_object_new_string(v));
+		free(v);
+	}
+	if ((v = header(wsi, WSI_TOKEN_ORIGIN)) != NULL)
+	{
+		json_object_object_add(m, "origin", json_object_new_string(v));
+		free(v);
+	}
+	if ((v = header(wsi, WSI_TOKEN_HTTP_USER_AGENT)) != NULL)
+	{
+		json_object_object_add(m, "userAgent", json_object_new_string(v));
+		free(v);
+	}
+	json_object_object_add(m, "startTime", json_object_new_int64(start_ms));
+
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (proxy_peer_is_trusted(peer))
+		fwd = header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+	if (fwd)
+	{
+		char	   *save = NULL;
+		int			count = 0;
+
+		for (char *t = strtok_r(fwd, ",", &save); t && count < MAX_FORWARDED;
+			 t = strtok_r(NULL, ",", &save), count++)
+		{
+			while (*t == ' ' || *t == '\t')
+				t++;
+			for (char *e = t + strlen(t); e > t && (e[-1] == ' ' || e[-1] == '\t');)
+				*--e = '\0';
+			json_object_array_add(addrs, json_object_new_string(t));
+		}
+		free(fwd);
+	}
+	if (json_object_array_length(addrs) == 0)
+		json_object_array_add(addrs, json_object_new_string(peer));
+	if (!proxy_cfg.no_anonymize)
+	{
+		for (size_t i = 0; i < json_object_array_length(addrs); i++)
+		{
+			char	   *o = proxy_obfuscate_address(json_object_get_string(json_object_array_get_idx(addrs, i)));
+
+			if (o)
+			{
+				json_object_array_put_idx(addrs, i, json_object_new_string(o));
+				free(o);
+			}
+		}
+	}
+	json_object_object_add(m, "remoteAddresses", addrs);
+	if ((v = header(wsi, WSI_TOKEN_PROTOCOL)) != NULL)
+	{
+		json_object_object_add(m, "clientProtocol", json_object_new_string(v));
+		free(v);
+	}
+	json_object_object_add(m, "fileFormat", json_object_new_int(3));
+	s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s)
+	{
+		*len = strlen(s) + 1;
+		line = malloc(*len + 1);
+		if (line)
+		{
+			memcpy(line, s, *len - 1);
+			line[*len - 1] = '\n';
+			line[*len] = '\0';
+		}
+	}
+	json_object_put(m);
+	return line;
+}
+
+/* Writes all of iov to fd (a regular file: short writes only on errors). */
+static int
+write_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0)
+	{
+		ssize_t		w = writev(fd, iov, n);
+
+		if (w < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t) w >= iov->iov_len)
+		{
+			w -= (ssize_t) iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0)
+		{
+			iov->iov_base = (char *) iov->iov_base + w;
+			iov->iov_len -= (size_t) w;
+		}
+	}
+	return 0;
+}
+
+/* Sets up the session after the handshake; returns a close code or 0. */
+static int
+session_open(struct lws *wsi, session *s)
+{
+	proxy_claims claims = {0};
+	char	   *line;
+	size_t		len;
+	struct iovec iov[2];
+
+	if (*proxy_cfg.jwt_secret)
+	{
+		char		buf[PROXY_JWT_MAX_BYTES + 32];
+		const char *tok = lws_get_urlarg_by_name(wsi, "rtcstats-token=", buf, sizeof(buf));
+		char		why[128];
+
+		if (proxy_jwt_verify(tok, proxy_cfg.jwt_secret, proxy_cfg.jwt_leeway, time(NULL),
+							 &claims, why, sizeof(why)) != 0)
+		{
+			char		peer[128] = "";
+
+			lws_get_peer_simple(wsi, peer, sizeof(peer));
+			log_warn("event=auth_failed peer=%s reason=\"%s\"", peer, why);
+			atomic_fetch_add_explicit(&proxy_stats.auth_failures, 1, memory_order_relaxed);
+			return LWS_CLOSE_STATUS_POLICY_VIOLATION;
+		}
+	}
+	if (proxy_uuid_v4(s->id) != 0)
+	{
+		proxy_claims_free(&claims);
+		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+	}
+	s->start_ms = s->last_ms = proxy_now_ms();
+	line = metadata_line(wsi, s->start_ms, &len);
+	if (!line || proxy_spool_write_meta(proxy_cfg.spool_dir, s->id, s->start_ms, &claims) != 0 ||
+		(s->fd = proxy_spool_create(proxy_cfg.spool_dir, s->id)) < 0)
+	{
+		log_error("event=spool_error dump=%s error=\"cannot create spool file in %s: %s\"",
+				  s->id, proxy_cfg.spool_dir, strerror(errno));
+		free(line);
+		proxy_claims_free(&claims);
+		proxy_spool_remove(proxy_cfg.spool_dir, s->id);
+		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+	}
+	iov[0].iov_base = (void *) "RTCStatsDump\n";
+	iov[0].iov_len = 13;
+	iov[1].iov_base = line;
+	iov[1].iov_len = len;
+	if (write_all(s->fd, iov, 2) != 0)
+	{
+		log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
+		free(line);
+		proxy_claims_free(&claims);
+		close(s->fd);
+		s->fd = -1;
+		proxy_spool_remove(proxy_cfg.spool_dir, s->id);
+		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+	}
+	s->bytes = 13 + len;
+	{
+		char		peer[128] = "";
+
+		lws_get_peer_simple(wsi, peer, sizeof(peer));
+		log_info("event=open dump=%s user=%s protocol=%s",
+				 s->id, claims.user ? "yes" : "no",
+				 lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0 ? "rtcstats#5.0" : "none");
+	}
+	free(line);
+	proxy_claims_free(&claims);
+	return 0;
+}
+
+/* At LWS_CALLBACK_CLOSED: close line, rename, queue (or drop when empty). */
+static void
+session_finish(session *s)
+{
+	int			code = s->close_code ? s->close_code : s->peer_code ? s->peer_code : 1006;
+
+	if (s->fd >= 0)
+	{
+		char		line[64];
+		size_t		len = proxy_close_line(line, sizeof(line), code, proxy_now_ms() - s->last_ms);
+		struct iovec iov = {line, len};
+		bool		ok = write_all(s->fd, &iov, 1) == 0;
+
+		if (close(s->fd) != 0)
+			ok = false;
+		s->fd = -1;
+		if (s->msgs == 0)
+		{
+			/* Upstream drops sessions without a message (handleWebSocket). */
+			proxy_spool_remove(proxy_cfg.spool_dir, s->id);
+			atomic_fetch_add_explicit(&proxy_stats.sessions_empty, 1, memory_order_relaxed);
+			log_info("event=dropped dump=%s reason=empty code=%d", s->id, code);
+		}
+		else if (!ok || proxy_spool_complete(proxy_cfg.spool_dir, s->id) != 0)
+		{
+			/* Left as .part: the next start completes it. */
+			log_error("event=spool_error dump=%s error=\"cannot complete: %s\"", s->id,
+					  strerror(errno));
+		}
+		else
+		{
+			atomic_fetch_add_explicit(&proxy_stats.sessions_spooled, 1, memory_order_relaxed);
+			log_info("event=closed dump=%s code=%d messages=%llu bytes=%llu bad=%u", s->id, code,
+					 (unsigned long long) s->msgs, (unsigned long long) s->bytes, s->bad);
+			proxy_uploader_queue(s->id);
+		}
+	}
+	free(s->frag);
+	s->frag = NULL;
+	s->frag_len = s->frag_cap = 0;
+	if (s->prev)
+		s->prev->next = s->next;
+	else if (sessions == s)
+		sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+	nsessions--;
+	atomic_fetch_sub_explicit(&proxy_stats.connections, 1, memory_order_relaxed);
+}
+
+/* One complete message: returns a close code or 0. */
+static int
+session_message(session *s, const char *msg, size_t len, bool binary)
+{
+	struct iovec iov[2];
+
+	if (binary || !proxy_json_is_array(msg, len))
+	{
+		s->bad++;
+		atomic_fetch_add_explicit(&proxy_stats.bad_messages, 1, memory_order_relaxed);
+		if (s->bad > (uint32_t) proxy_cfg.max_bad_messages)
+		{
+			log_warn("event=abuse dump=%s bad_messages=%u", s->id, s->bad);
+			atomic_fetch_add_explicit(&proxy_stats.closed_abuse, 1, memory_order_relaxed);
+			return LWS_CLOSE_STATUS_INVALID_PAYLOAD;
+		}
+		return 0;
+	}
+	if (s->bytes + len + 1 + 64 > proxy_cfg.max_dump_bytes)
+	{
+		log_warn("event=dump_too_large dump=%s bytes=%llu", s->id, (unsigned long long) s->bytes);
+		atomic_fetch_add_explicit(&proxy_stats.closed_oversize, 1, memory_order_relaxed);
+		return LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
+	}
+	iov[0].iov_base = (void *) msg;
+	iov[0].iov_len = len;
+	iov[1].iov_base = (void *) "\n";
+	iov[1].iov_len = 1;
+	if (write_all(s->fd, iov, 2) != 0)
+	{
+		log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
+		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+	}
+	s->bytes += len + 1;
+	s->msgs++;
+	s->last_ms = proxy_now_ms();
+	atomic_fetch_add_explicit(&proxy_stats.messages, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&proxy_stats.bytes, len, memory_order_relaxed);
+	return 0;
+}
+
+static int
+close_now(struct lws *wsi, session *s, int code, const char *reason)
+{
+	s->close_code = (short) code;
+	s->closing = true;
+	lws_close_reason(wsi, (enum lws_close_status) code, (unsigned char *) reason, strlen(reason));
+	return -1;
+}
+
+static const char *
+close_reason(int code)
+{
+	switch (code)
+	{
+		case LWS_CLOSE_STATUS_GOINGAWAY:
+			return "going away";
+		case LWS_CLOSE_STATUS_INVALID_PAYLOAD:
+			return "too many invalid messages";
+		case LWS_CLOSE_STATUS_POLICY_VIOLATION:
+			return "unauthorized";
+		case LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE:
+			return "too large";
+		case CLOSE_TRY_AGAIN_LATER:
+			return "too many connections";
+		default:
+			return "internal error";
+	}
+}
+
+static int
+ws_receive(struct lws *wsi, session *s, const char *in, size_t len)
+{
+	bool		final = lws_is_final_fragment(wsi);
+	int			code;
+
+	if (s->closing || s->fd < 0)
+		return 0;
+	if (lws_is_first_fragment(wsi) && s->frag_len == 0)
+		s->binary = lws_frame_is_binary(wsi);
+	if (s->frag_len + len > proxy_cfg.max_message_bytes)
+	{
+		log_warn("event=message_too_large dump=%s bytes=%zu", s->id, s->frag_len + len);
+		atomic_fetch_add_explicit(&proxy_stats.closed_oversize, 1, memory_order_relaxed);
+		return close_now(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+	}
+	if (final && s->frag_len == 0)
+		code = session_message(s, in, len, s->binary);	/* the common case: no copy */
+	else
+	{
+		if (s->frag_len + len > s->frag_cap)
+		{
+			size_t		ncap = s->frag_cap ? s->frag_cap : 4096;
+			char	   *n;
+
+			while (ncap < s->frag_len + len)
+				ncap *= 2;
+			if (ncap > proxy_cfg.max_message_bytes)
+				ncap = proxy_cfg.max_message_bytes;
+			n = realloc(s->frag, ncap);
+			if (!n)
+				return close_now(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+			s->frag = n;
+			s->frag_cap = ncap;
+		}
+		memcpy(s->frag + s->frag_len, in, len);
+		s->frag_len += len;
+		if (!final)
+			return 0;
+		code = session_message(s, s->frag, s->frag_len, s->binary);
+		/* Idle sessions keep no buffer (RSS per idle connection). */
+		free(s->frag);
+		s->frag = NULL;
+		s->frag_len = s->frag_cap = 0;
+	}
+	if (code)
+		return close_now(wsi, s, code, close_reason(code));
+	return 0;
+}
+
+int
+proxy_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+			   size_t len)
+{
+	session    *s = user;
+
+	switch (reason)
+	{
+		case LWS_CALLBACK_PROTOCOL_INIT:
+			lws_sul_schedule(proxy_ctx, 0, &sweep_sul, sweep_cb, LWS_US_PER_SEC);
+			break;
+
+		case LWS_CALLBACK_PROTOCOL_DESTROY:
+			lws_sul_cancel(&sweep_sul);
+			break;
+
+		case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+			if (proxy_stopping)
+				proxy_close_all_sessions();
+			break;
+
+		case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+			/* After SIGTERM: accept nothing new. */
+			return proxy_stopping ? -1 : 0;
+
+		case LWS_CALLBACK_ESTABLISHED:
+			{
+				int			code;
+
+				memset(s, 0, sizeof(*s));
+				s->wsi = wsi;
+				s->fd = -1;
+				s->is_ws = true;
+				s->next = sessions;
+				if (sessions)
+					sessions->prev = s;
+				sessions = s;
+				nsessions++;
+				s->start_ms = s->last_ms = proxy_now_ms();
+				atomic_fetch_add_explicit(&proxy_stats.connections, 1, memory_order_relaxed);
+				atomic_fetch_add_explicit(&proxy_stats.connections_total, 1, memory_order_relaxed);
+				if (proxy_stopping || all_closed)
+					code = LWS_CLOSE_STATUS_GOINGAWAY;
+				else if (nsessions > proxy_cfg.max_connections)
+				{
+					log_warn("event=rejected reason=max_connections sessions=%ld", nsessions);
+					code = CLOSE_TRY_AGAIN_LATER;
+				}
+				else
+					code = session_open(wsi, s);
+				if (code)
+				{
+					if (code != LWS_CLOSE_STATUS_POLICY_VIOLATION)
+						atomic_fetch_add_explicit(&proxy_stats.connections_rejected, 1,
+												  memory_order_relaxed);
+					request_close(s, code);
+				}
+				break;
+			}
+
+		case LWS_CALLBACK_RECEIVE:
+			return ws_receive(wsi, s, in, len);
+
+		case LWS_CALLBACK_SERVER_WRITEABLE:
+			if (s->close_code)
+			{
+				const char *r = close_reason(s->close_code);
+
+				lws_close_reason(wsi, (enum lws_close_status) s->close_code,
+								 (unsigned char *) r, strlen(r));
+				return -1;
+			}
+			break;
+
+		case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+			if (len >= 2)
+				s->peer_code = (short) ((((const unsigned char *) in)[0] << 8) |
+										((const unsigned char *) in)[1]);
+			else
+				s->peer_code = LWS_CLOSE_STATUS_NO_STATUS;
+			break;
+
+		case LWS_CALLBACK_CLOSED:
+			if (s && s->is_ws)
+			{
+				session_finish(s);
+				s->is_ws = false;
+			}
+			break;
+
+		case LWS_CALLBACK_HTTP:
+		case LWS_CALLBACK_HTTP_BODY:
+		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		case LWS_CALLBACK_HTTP_WRITEABLE:
+		case LWS_CALLBACK_CLOSED_HTTP:
+		case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+			if (!s)
+				break;
+			return proxy_http_callback(wsi, reason, &s->http, in, len);
+
+		default:
+			break;
+	}
+	return 0;
+}
