@@ -57,6 +57,8 @@ typedef struct conn
 	conn_state	state;
 	conn_result result;
 	size_t		next;			/* next message to send */
+	size_t		sent;			/* messages sent, over every --repeat round */
+	long		round;			/* --repeat rounds completed */
 	size_t		limit;			/* messages to send (--max-messages) */
 	size_t		bytes;
 	lws_usec_t	t_connect;
@@ -83,6 +85,7 @@ typedef struct options
 	int			connections;
 	int			max_pending;
 	long		max_messages;
+	long		repeat;
 	int			close_code;		/* 0 = original; -1 = no close frame */
 	bool		wait_all;
 	double		linger_s;
@@ -93,7 +96,7 @@ typedef struct options
 
 static options opt = {
 	.original_headers = true, .speed = 1.0, .max_delay_ms = -1, .connections = 1,
-	.max_pending = DEFAULT_MAX_PENDING, .max_messages = -1, .close_code = 1000
+	.max_pending = DEFAULT_MAX_PENDING, .max_messages = -1, .repeat = 1, .close_code = 1000
 };
 
 /* the URL, split */
@@ -168,6 +171,8 @@ usage(FILE *f)
 			"                      send neither Origin nor User-Agent unless given above\n"
 			"    --max-messages N  send only the first N messages of each dump, then\n"
 			"                      close as configured\n"
+			"    --repeat N        send the dump's messages N times over each connection\n"
+			"                      (a longer stream for benchmarks; default 1)\n"
 			"    --close-code CODE close with CODE (1000-4999, default 1000); \"original\"\n"
 			"                      uses the code of the dump's close line: 1005 sends an\n"
 			"                      empty close frame, 1006 drops the connection\n"
@@ -283,6 +288,13 @@ send_one(conn *c)
 	}
 	c->bytes += m->len;
 	c->next++;
+	c->sent++;
+	if (c->next >= c->limit && c->round + 1 < opt.repeat)
+	{
+		/* --repeat: start over on the same connection, pacing continues */
+		c->round++;
+		c->next = 0;
+	}
 	return true;
 }
 
@@ -652,7 +664,7 @@ report(void)
 			c->result = RES_INTERRUPTED;
 			c->t_end = now_us();
 		}
-		msgs += c->next;
+		msgs += c->sent;
 		bytes += c->bytes;
 		if (c->t_end > t_last)
 			t_last = c->t_end;
@@ -661,7 +673,8 @@ report(void)
 		if (opt.quiet && c->result == RES_OK)
 			continue;
 		printf("conn=%d file=%s result=%s messages=%zu/%zu bytes=%zu seconds=%.3f",
-			   c->id, base_name(c->dump->path), result_names[c->result], c->next, c->limit,
+			   c->id, base_name(c->dump->path), result_names[c->result], c->sent,
+			   c->limit * (size_t) opt.repeat,
 			   c->bytes, c->t_connect ? (double) (c->t_end - c->t_connect) / 1e6 : 0.0);
 		if (c->result == RES_OK)
 		{
@@ -702,7 +715,7 @@ main(int argc, char **argv)
 	enum
 	{
 		O_PACE = 256, O_SPEED, O_MAX_DELAY, O_FAST, O_MAX_PENDING, O_TOKEN, O_ORIGIN,
-		O_UA, O_NO_HDR, O_MAX_MSG, O_CLOSE_CODE, O_NO_CLOSE, O_WAIT_ALL, O_LINGER
+		O_UA, O_NO_HDR, O_MAX_MSG, O_CLOSE_CODE, O_NO_CLOSE, O_WAIT_ALL, O_LINGER, O_REPEAT
 	};
 	static const struct option options[] = {
 		{"pace", required_argument, NULL, O_PACE},
@@ -720,6 +733,7 @@ main(int argc, char **argv)
 		{"no-close", no_argument, NULL, O_NO_CLOSE},
 		{"wait-all", no_argument, NULL, O_WAIT_ALL},
 		{"linger", required_argument, NULL, O_LINGER},
+		{"repeat", required_argument, NULL, O_REPEAT},
 		{"insecure", no_argument, NULL, 'k'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -819,6 +833,14 @@ main(int argc, char **argv)
 				break;
 			case O_NO_CLOSE:
 				opt.close_code = -1;
+				break;
+			case O_REPEAT:
+				if (!parse_long(optarg, 1, 1000000000, &v))
+				{
+					fprintf(stderr, "rtcstats-replay: --repeat must be 1..1000000000\n");
+					return 2;
+				}
+				opt.repeat = v;
 				break;
 			case O_WAIT_ALL:
 				opt.wait_all = true;
