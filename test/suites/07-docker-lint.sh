@@ -39,11 +39,11 @@ perl -0777 -ne 'print "$1\n" while /DefineCustom\w+Variable\s*\(\s*"([^"]+)"/g' 
 # --- static checks (python) -------------------------------------------------------------
 # Prints "ok ..."/"FAIL ..." lines, and writes the build stages' RUN steps to
 # $tmp/<Dockerfile>.run (one step per NUL-terminated record).
-python3 - "$repo" "$tmp" "$bin" >"$tmp/static.out" 2>&1 <<'PY'
+cat >"$tmp/static.py" <<'PY'
 import os, re, shlex, sys, fnmatch
 import yaml
 
-repo, tmp, binp = sys.argv[1], sys.argv[2], sys.argv[3]
+repo, tmp, binp, outdir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 def ok(m): print("ok   " + m)
 def ko(m): print("FAIL " + m)
 def check(cond, m, why=""):
@@ -152,7 +152,7 @@ for df in dockerfiles:
     joined = " && ".join(runs)
     check("bash tools/install-deps.sh" in joined and re.search(r"make\b[^&]*\ball\b", joined),
           "%s: its build stage runs tools/install-deps.sh and make all" % df)
-    with open(os.path.join(tmp, df + ".run"), "w") as f:
+    with open(os.path.join(outdir, df + ".run"), "w") as f:
         for r in runs:
             f.write(r + "\0")
     m = re.search(r'"(rtcstats-[a-z-]+)"', entrypoints.get(df, ""))
@@ -266,10 +266,37 @@ for d in dsns:
           and kv.get("password") == genv.get("POSTGRES_PASSWORD"),
           "DSN '%s' names the postgres service, its database and password" % d.split(" password")[0])
 PY
+python3 "$tmp/static.py" "$repo" "$tmp" "$bin" "$tmp" >"$tmp/static.out" 2>&1
 cat "$tmp/static.out"
 pass=$((pass + $(grep -c '^ok ' "$tmp/static.out")))
 fail=$((fail + $(grep -c '^FAIL ' "$tmp/static.out")))
 grep -qE '^(ok|FAIL) ' "$tmp/static.out" || { ko "the static checks did not run"; }
+
+# The static checks catch mistakes: each broken copy of docker/ must fail with its message.
+broken() {	# broken DESCRIPTION EXPECTED-MESSAGE SED-SCRIPT FILE
+	local d="$tmp/broken-$RANDOM"
+	mkdir -p "$d/tools" "$d/out"
+	cp -r docker .dockerignore "$d/"; cp tools/install-deps.sh "$d/tools/"
+	sed -i "$3" "$d/docker/$4"
+	if python3 "$tmp/static.py" "$d" "$tmp" "$bin" "$d/out" 2>&1 | grep "^FAIL" | grep -q -- "$2"; then
+		ok "lint catches $1"
+	else
+		ko "lint misses $1"
+	fi
+}
+broken "a COPY source that does not exist" "COPY source tools/nope.sh does not exist" \
+	's|COPY tools/install-deps.sh tools/install-deps.sh|COPY tools/nope.sh tools/install-deps.sh|' Dockerfile.proxy
+broken "a make target the build does not use" "RUN make check" \
+	's|RUN make -j"$(nproc)" all|RUN make -j"$(nproc)" all \&\& make check|' Dockerfile.proxy
+broken "a build step other than install-deps.sh" "install-deps.sh must run as is" \
+	's|RUN bash tools/install-deps.sh|RUN bash tools/install-deps.sh --all|' Dockerfile.postgres
+broken "COPY --from an unknown stage" "names no earlier stage" 's|--from=build|--from=builder|' Dockerfile.postgres
+broken "a bucket minio-init does not create" "creates the bucket" 's|local/rtcstats$|local/other|' docker-compose.yml
+broken "a DSN with the wrong password" "names the postgres service" \
+	's|password=rtcstats-example-password"|password=wrong"|' docker-compose.yml
+[ -s "$tmp/rtcstats-proxy.help" ] &&
+	broken "a proxy variable that is no proxy option" "RTCSTATS_PROXY_LISTEN_ADDRESS" \
+		's|RTCSTATS_PROXY_LISTEN:|RTCSTATS_PROXY_LISTEN_ADDRESS:|' docker-compose.yml
 
 # --- shell scripts ----------------------------------------------------------------------
 for f in docker/initdb/*.sh; do
