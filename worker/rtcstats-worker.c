@@ -184,8 +184,12 @@ db_connect(const worker_options *o, bool fail_fast)
 		conn = PQconnectdbParams(keys, vals, 1);
 		if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
 		{
-			/* Wake-ups from the extension's insert trigger; polling backs them up. */
-			res = PQexec(conn, "LISTEN rtcstats_new_dump");
+			/*
+			 * Wake-ups from the insert trigger (60-wakeup.sql: channel
+			 * rtcstats_dumps; also rtcstats_new_dump, the issue's name); the
+			 * poll interval backs them up.
+			 */
+			res = PQexec(conn, "LISTEN rtcstats_dumps; LISTEN rtcstats_new_dump");
 			PQclear(res);
 			log_event("event=connected db=%s", PQdb(conn));
 			return true;
@@ -730,7 +734,8 @@ usage(FILE *f)
 		  "    objects itself (only URLs under URL) and also deletes the objects of\n"
 		  "    dumps deleted by retention (rtcstats_deleted_objects).\n"
 		  "\n"
-		  "    It waits for work with LISTEN rtcstats_new_dump and polls every\n"
+		  "    It waits for work with LISTEN rtcstats_dumps (the extension's insert\n"
+		  "    trigger notifies it) and polls every\n"
 		  "    --poll-interval seconds as well.  When the database goes away it\n"
 		  "    reconnects with backoff (0.5 s doubling up to 30 s).  SIGTERM or SIGINT\n"
 		  "    finishes the current dump and exits; a second one exits at once.\n"
