@@ -47,7 +47,10 @@ env_lines() {
 }
 
 as_pg() { runuser -u postgres -- "$@"; }
-psql_demo() { PGHOST=$proxy_host PGPORT=$pg_port PGUSER=postgres PGDATABASE=$db psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_demo() {
+	PGHOST=$proxy_host PGPORT=$pg_port PGUSER=postgres PGDATABASE=$db PGOPTIONS='-c client_min_messages=warning' \
+		psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
 port_busy() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 pg_running() { [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; }
@@ -59,8 +62,8 @@ proxy_running() {
 logged() {	# logged LOG COMMAND...
 	local log="$1"; shift
 	if ! "$@" >>"$log" 2>&1; then
-		echo "--- last lines of $log:" >&2
-		tail -n 30 "$log" >&2
+		echo "--- from $log:" >&2
+		{ grep -E 'error|Error|\*\*\*|No such|not found' "$log" || tail -n 10 "$log"; } | tail -n 12 | cut -c1-400 >&2
 		die "'$*' failed (whole log: $log)"
 	fi
 }
@@ -281,7 +284,7 @@ while (my $text = <STDIN>) {
 		my ($conn) = sort { $b <=> $a } grep { defined } map { $_->{connection_time} } @up;
 		$status = 'connected';
 		$status .= " (ICE $ice ms" . (defined $conn ? ", connection $conn ms" : '') .
-			(@up > 1 ? ', the slowest)' : ')') if defined $ice;
+			(@up > 1 ? ', slowest peer connection)' : ')') if defined $ice;
 		$status .= sprintf ', %d of %d connections failed', @pcs - @up, scalar @pcs if @up < @pcs;
 	}
 	printf "=== %s: %s  (%s)\n", $d->{label}, $status, $what;
@@ -306,11 +309,15 @@ while (my $text = <STDIN>) {
 			my $sum = 0; $sum += $_ for @v;
 			return sprintf $fmt, $sum / @v * $scale;
 		};
-		line('network', sprintf 'RTT %s ms; bitrate out %s kbit/s, in %s kbit/s%s',
-			$mean->('average_stun_round_trip_time', 1000, '%.1f'),
+		my ($rtt, $out, $in) = ($mean->('average_stun_round_trip_time', 1000, '%.1f'),
 			$mean->('average_outbound_bitrate', 0.001, '%.0f'),
-			$mean->('average_inbound_bitrate', 0.001, '%.0f'),
-			@pcs > 1 ? ' (mean of the connections)' : '');
+			$mean->('average_inbound_bitrate', 0.001, '%.0f'));
+		if ($rtt eq '-' && $out eq '-' && $in eq '-') {
+			line('network', 'nothing measured');
+		} else {
+			line('network', sprintf 'RTT %s ms; bitrate out %s kbit/s, in %s kbit/s%s', $rtt, $out, $in,
+				@pcs > 1 ? ' (mean of the connections)' : '');
+		}
 	}
 	my @t;
 	for my $t (@tracks) {

@@ -69,7 +69,7 @@ else
 fi
 n_samples=$(ls test/corpus/dumps/*.rtcstats | wc -l)
 if table=$(bash -c 'eval "$(make -s demo-env)"; psql -c "table rtcstats_dumps"' 2>&1); then
-	ok "eval \"\$(make -s demo-env)\"; psql -c 'table rtcstats_dumps': $(echo "$table" | tail -n 2 | head -n 1)"
+	ok "eval \"\$(make -s demo-env)\"; psql -c 'table rtcstats_dumps': $(echo "$table" | grep -oE '^\([0-9]+ rows?\)')"
 else
 	ko "psql with demo-env: $(echo "$table" | tail -n 3)"
 fi
@@ -99,9 +99,14 @@ postmaster=$(head -n 1 "$state/pgdata/postmaster.pid" 2>/dev/null)
 [ -n "$proxy" ] && [ -n "$postmaster" ] && ok "pid files: proxy $proxy, postmaster $postmaster" ||
 	ko "pid files missing (proxy '$proxy', postmaster '$postmaster')"
 make demo-stop
-sleep 0.5
-alive=""
-for p in $proxy $postmaster; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+# A process is gone once it is no more, or a zombie waiting for its parent.
+running() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+for _ in $(seq 50); do
+	alive=""
+	for p in $proxy $postmaster; do running "$p" && alive="$alive $p"; done
+	[ -z "$alive" ] && break
+	sleep 0.1
+done
 [ -z "$alive" ] && ok "make demo-stop ends the proxy and PostgreSQL" || ko "still running after demo-stop:$alive"
 busy=""
 for port in 8080 55440; do listening $port && busy="$busy $port"; done
