@@ -561,12 +561,12 @@ process_one(const worker_options *o)
 }
 
 /*
- * Deletes the stored objects of deleted dumps (rtcstats_deleted_objects).
- * Only with our own storage client; servers without 40-retention.sql (an
- * older extension) just turn it off.
+ * Deletes the stored objects of deleted dumps (rtcstats_deleted_objects), one
+ * batch; returns how many it took.  Only with our own storage client;
+ * servers without 40-retention.sql (an older extension) just turn it off.
  */
-static void
-purge_objects(const worker_options *o)
+static int
+purge_batch(const worker_options *o)
 {
 	char		limit[16];
 	const char *params[2];
@@ -575,8 +575,10 @@ purge_objects(const worker_options *o)
 	PGresult   *res;
 	char		q[600];
 
+	int			n;
+
 	if (storage == NULL || !o->purge || !purge_available)
-		return;
+		return 0;
 	snprintf(limit, sizeof(limit), "%d", PURGE_BATCH);
 	params[0] = limit;
 	res = run("SELECT blob_url FROM rtcstats_claim_deleted_objects($1)", 1, params, 0, &st, &msg);
@@ -588,9 +590,10 @@ purge_objects(const worker_options *o)
 			purge_available = false;
 		}
 		PQclear(res);
-		return;
+		return 0;
 	}
-	for (int i = 0; i < PQntuples(res) && !stop_requested; i++)
+	n = PQntuples(res);
+	for (int i = 0; i < n && !stop_requested; i++)
 	{
 		const char *url = PQgetvalue(res, i, 0);
 		rtcstats_error err;
@@ -617,6 +620,15 @@ purge_objects(const worker_options *o)
 			break;
 	}
 	PQclear(res);
+	return n;
+}
+
+/* Purges until the queue has nothing claimable left (failures wait their backoff). */
+static void
+purge_objects(const worker_options *o)
+{
+	while (!stop_requested && purge_batch(o) == PURGE_BATCH)
+		;
 }
 
 /*

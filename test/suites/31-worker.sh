@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# rtcstats-worker against a real PostgreSQL 15: a private cluster on port
+# 55434 (the library preloaded with rtcstats.workers = 0, so only
+# rtcstats-worker extracts), the extension created, the corpus dumps stored
+# gzip-compressed under a file:// storage directory with their rows.  Checks:
+# every dump extracted and each stored feature equal to the corpus' expected
+# JSON; a corrupt dump and a URL outside the storage get last_error and an
+# attempt; fetching through the server (rtcstats_fetch_dump) gives the same;
+# Postgres stopped and restarted under a running worker (it reconnects);
+# SIGTERM in the middle of a backlog finishes the current dump and exits 0;
+# retention's object queue is purged from storage; --help and usage errors.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+PORT=55434
+passed=0; failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+check() {	# check "description" command...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+finish() {
+	echo "worker: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+bindir=$("$PG_CONFIG" --bindir)
+tmp=$(mktemp -d /tmp/rtcstats-worker-test.XXXXXX)
+data=$tmp/data
+store=$tmp/store
+log=$tmp/worker.log
+wpid=
+cleanup() {
+	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
+	[ -f "$data/postmaster.pid" ] &&
+		runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if make -s BUILD="$BUILD" "$BUILD/bin/rtcstats-worker" >"$tmp/build.log" 2>&1; then
+	ok "build rtcstats-worker"
+else
+	cat "$tmp/build.log"; fail "build rtcstats-worker"; finish
+fi
+if make -s BUILD="$BUILD" PG_CONFIG="$PG_CONFIG" extension-install >"$tmp/build.log" 2>&1; then
+	ok "make extension-install"
+else
+	cat "$tmp/build.log"; fail "make extension-install"; finish
+fi
+W=$BUILD/bin/rtcstats-worker
+
+# usage
+"$W" --help | grep -q "^EXIT STATUS" && ok "--help prints the manual" || fail "--help prints the manual"
+"$W" --bogus >/dev/null 2>&1; check "unknown option: exit 2" test $? -eq 2
+"$W" --max-dumps 0 >/dev/null 2>&1; check "bad --max-dumps: exit 2" test $? -eq 2
+"$W" --once --dsn "host=/nonexistent port=1 connect_timeout=2" 2>/dev/null
+check "--once with no database: exit 1" test $? -eq 1
+
+# the cluster
+mkdir -p "$data" "$store" "$tmp/corpus"
+chown -R postgres: "$tmp"
+runuser -u postgres -- "$bindir/initdb" -D "$data" -A trust -U postgres >"$tmp/initdb.log" 2>&1 ||
+	{ cat "$tmp/initdb.log"; fail "initdb"; finish; }
+cat >>"$data/postgresql.conf" <<EOF
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$tmp'
+shared_preload_libraries = 'rtcstats'
+rtcstats.workers = 0
+rtcstats.storage_url = 'file://$store'
+EOF
+pgstart() { runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -l "$tmp/postgres.log" -w start >/dev/null; }
+pgstop() { runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null; }
+pgstart || { cat "$tmp/postgres.log"; fail "start postgres"; finish; }
+DSN="host=$tmp port=$PORT user=postgres dbname=rtcstats"
+psql_q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -h "$tmp" -p $PORT -U postgres -d rtcstats "$@"; }
+psql -X -q -h "$tmp" -p $PORT -U postgres -d postgres -c "CREATE DATABASE rtcstats" &&
+	psql_q -c "CREATE EXTENSION rtcstats" && ok "CREATE EXTENSION rtcstats" ||
+	{ fail "CREATE EXTENSION rtcstats"; tail -20 "$tmp/postgres.log"; finish; }
+
+# the corpus: objects <uuid>.gz under the storage, rows like the proxy's,
+# and a table naming each dump (for the comparison with expected/)
+cp test/corpus/expected/*.features.json "$tmp/corpus/"
+chown -R postgres: "$tmp/corpus"
+psql_q -c "CREATE TABLE corpus (id uuid PRIMARY KEY, name text)"
+n=0
+for f in test/corpus/dumps/*.rtcstats; do
+	name=$(basename "$f" .rtcstats)
+	id=$(cat /proc/sys/kernel/random/uuid)
+	gzip -c "$f" >"$store/$id.gz"
+	meta=$(sed -n 2p "$f")
+	psql_q -v id="$id" -v name="$name" -v url="file://$store/$id.gz" -v meta="$meta" <<'EOF'
+INSERT INTO rtcstats_dumps (id, blob_url, metadata) VALUES (:'id', :'url', :'meta');
+INSERT INTO corpus VALUES (:'id', :'name');
+EOF
+	n=$((n + 1))
+done
+# a truncated gzip, and a row pointing outside the storage
+head -c 4000 test/corpus/dumps/av-call.rtcstats | gzip -c | head -c 900 >"$store/bad.gz"
+psql_q -c "INSERT INTO rtcstats_dumps (id, blob_url) VALUES
+	('00000000-0000-4000-8000-0000000000b1', 'file://$store/bad.gz'),
+	('00000000-0000-4000-8000-0000000000b2', 'file:///etc/passwd')"
+chown -R postgres: "$store"
+
+# 1. --once with our own storage client
+if "$W" --dsn "$DSN" --storage-url "file://$store" --once --name test-once 2>"$log"; then
+	ok "rtcstats-worker --once exits 0"
+else
+	fail "rtcstats-worker --once exits 0"; cat "$log"
+fi
+check "every corpus dump extracted ($n)" test "$(psql_q -c "SELECT count(*) FROM rtcstats_dumps d JOIN corpus c USING (id) WHERE extracted_at IS NOT NULL AND last_error IS NULL AND attempts = 1")" = "$n"
+check "one log line per dump (event=extracted dump=...)" test "$(grep -c 'event=extracted dump=' "$log")" = "$n"
+check "claimed_by is the worker's name" test "$(psql_q -c "SELECT count(*) FROM rtcstats_dumps WHERE claimed_by = 'test-once'")" = "$((n + 2))"
+
+# the stored features equal the expected JSON, key by key
+compare_sql="
+WITH e AS (
+	SELECT c.id, pg_read_file('$tmp/corpus/' || c.name || '.features.json')::jsonb AS j FROM corpus c
+), rows AS (
+	SELECT to_jsonb(f) AS r, (e.j->'peerConnections'->f.connection_index) - 'tracks' AS j
+	FROM features_connection f JOIN e ON e.id = f.dump_id
+	UNION ALL
+	SELECT to_jsonb(t), e.j->'peerConnections'->f.connection_index->'tracks'->t.track_index
+	FROM features_track t JOIN features_connection f ON f.id = t.connection_id JOIN e ON e.id = t.dump_id
+	UNION ALL
+	SELECT to_jsonb(cl), e.j - 'peerConnections' FROM features_client cl JOIN e ON e.id = cl.dump_id
+), kv AS (
+	SELECT k.key, k.value AS jv, r->_rtcstats_snake_case(k.key) AS cv FROM rows, jsonb_each(j) k
+)
+SELECT count(*) FILTER (WHERE NOT (CASE
+		WHEN jsonb_typeof(jv) = 'number' AND jsonb_typeof(cv) = 'string'
+		THEN extract(epoch FROM (cv #>> '{}')::timestamptz) * 1000 = jv::text::numeric
+		WHEN jsonb_typeof(jv) = 'number' AND jsonb_typeof(cv) = 'number'
+		THEN abs(jv::text::numeric - cv::text::numeric) <= 1e-9 * abs(jv::text::numeric)
+		ELSE jv = cv END) IS TRUE) || ' ' || count(*)
+FROM kv"
+read -r bad total <<<"$(psql_q -c "$compare_sql")"
+check "stored features equal expected/*.features.json ($total values, $bad different)" \
+	test "$bad" = 0 -a "${total:-0}" -gt 1000
+check "connections and tracks: as many rows as the expected JSON has" test "$(psql_q -c "
+	SELECT count(*) FROM corpus c
+	CROSS JOIN LATERAL (SELECT pg_read_file('$tmp/corpus/' || c.name || '.features.json')::jsonb AS j) e
+	WHERE jsonb_array_length(e.j->'peerConnections') <> (SELECT count(*) FROM features_connection f WHERE f.dump_id = c.id)
+	   OR (SELECT coalesce(sum(jsonb_array_length(p->'tracks')), 0) FROM jsonb_array_elements(e.j->'peerConnections') p)
+		  <> (SELECT count(*) FROM features_track t WHERE t.dump_id = c.id)")" = 0
+for name in av-call multi-pc ice-failure simulcast; do
+	got=$(psql_q -c "SELECT string_agg(coalesce(f.ice_connection_time::text, 'null'), ',' ORDER BY f.connection_index)
+		FROM features_connection f JOIN corpus c ON c.id = f.dump_id WHERE c.name = '$name'")
+	want=$(psql_q -c "SELECT string_agg(coalesce(p->>'iceConnectionTime', 'null'), ',' ORDER BY i)
+		FROM jsonb_array_elements(pg_read_file('$tmp/corpus/$name.features.json')::jsonb->'peerConnections') WITH ORDINALITY AS x(p, i)")
+	check "$name: ice_connection_time per connection ($got) as expected ($want)" test -n "$got" -a "$got" = "$want"
+done
+check "connection ids from the dump (PC_0 ...)" test "$(psql_q -c "SELECT count(*) FROM features_connection WHERE connection_identifier IS NULL")" = 0
+check "analysis stored for every dump" test "$(psql_q -c "SELECT count(*) FROM rtcstats_analysis")" = "$n"
+check "ice-failure: an ice_failure error observation" test "$(psql_q -c "SELECT count(*) FROM corpus c, rtcstats_observations(c.id) o WHERE c.name = 'ice-failure' AND o.type = 'ice_failure' AND o.severity = 'error'")" -ge 1
+check "av-call: no warning or error" test "$(psql_q -c "SELECT count(*) FROM corpus c, rtcstats_observations(c.id) o WHERE c.name = 'av-call' AND o.severity <> 'info'")" = 0
+check "rtcstats_report has the five keys" test "$(psql_q -c "SELECT count(*) FROM corpus c, jsonb_object_keys(rtcstats_report(c.id)) k WHERE c.name = 'av-call' AND k IN ('metadata', 'features', 'scores', 'observations', 'timeseries')")" = 5
+
+# the bad ones
+row=$(psql_q -F' ' -c "SELECT attempts, extracted_at IS NULL, next_attempt_at > now(), last_error LIKE '%gzip%' FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-0000000000b1'")
+check "truncated gzip: attempt counted, error recorded, retried later ($row)" test "$row" = "1 t t t"
+row=$(psql_q -F' ' -c "SELECT attempts, extracted_at IS NULL, last_error LIKE '%not under the storage root%' FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-0000000000b2'")
+check "URL outside the storage: refused and recorded ($row)" test "$row" = "1 t t"
+check "failures logged with the dump id" test "$(grep -c 'event=failed dump=00000000-0000-4000-8000-0000000000b' "$log")" = 2
+
+# 2. through the server (rtcstats_fetch_dump), after re-queueing everything
+psql_q -c "SELECT count(rtcstats_retry_dump(id)) FROM corpus" >/dev/null
+if "$W" --dsn "$DSN" --once 2>"$log"; then ok "--once through the server exits 0"; else fail "--once through the server exits 0"; cat "$log"; fi
+check "every dump extracted again through rtcstats_fetch_dump" test "$(psql_q -c "SELECT count(*) FROM rtcstats_dumps d JOIN corpus c USING (id) WHERE extracted_at IS NOT NULL AND attempts = 1")" = "$n"
+read -r bad total <<<"$(psql_q -c "$compare_sql")"
+check "the same rows ($bad different of $total)" test "$bad" = 0 -a "${total:-0}" -gt 1000
+
+# 3. a running worker survives a Postgres restart
+"$W" --dsn "$DSN" --storage-url "file://$store" --poll-interval 0.3 2>"$log" &
+wpid=$!
+sleep 1
+pgstop
+sleep 2
+pgstart
+id=$(cat /proc/sys/kernel/random/uuid)
+cp "$store/$(psql_q -c "SELECT id FROM corpus WHERE name = 'audio-only'").gz" "$store/$id.gz"
+chown postgres: "$store/$id.gz"
+psql_q -c "INSERT INTO rtcstats_dumps (id, blob_url) VALUES ('$id', 'file://$store/$id.gz')"
+for _ in $(seq 1 100); do
+	[ "$(psql_q -c "SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WHERE id = '$id'")" = t ] && break
+	sleep 0.2
+done
+check "after a restart the worker reconnects and extracts a new dump" \
+	test "$(psql_q -c "SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WHERE id = '$id'")" = t
+check "the outage is logged (db_unavailable or connection_lost, then connected)" \
+	grep -Eq 'event=(db_unavailable|connection_lost)' "$log"
+check "reconnected" test "$(grep -c 'event=connected' "$log")" -ge 2
+
+# 4. SIGTERM in the middle of a backlog: the current dump is finished
+src="$store/$(psql_q -c "SELECT id FROM corpus WHERE name = 'multi-pc'").gz"
+psql_q -c "CREATE TABLE backlog AS SELECT gen_random_uuid() AS id FROM generate_series(1, 300)"
+for b in $(psql_q -c "SELECT id FROM backlog"); do cp "$src" "$store/$b.gz"; done
+chown -R postgres: "$store"
+psql_q -c "INSERT INTO rtcstats_dumps (id, blob_url) SELECT id, 'file://$store/' || id || '.gz' FROM backlog"
+for _ in $(seq 1 100); do
+	[ "$(psql_q -c "SELECT count(*) FROM rtcstats_dumps JOIN backlog USING (id) WHERE extracted_at IS NOT NULL")" -ge 5 ] && break
+	sleep 0.05
+done
+kill -TERM "$wpid"
+wait "$wpid"
+rc=$?
+wpid=
+check "SIGTERM: exit status 0" test "$rc" = 0
+check "SIGTERM: event=stopped logged" grep -q 'event=stopped' "$log"
+row=$(psql_q -F' ' -c "SELECT count(*) FILTER (WHERE extracted_at IS NOT NULL), count(*) FILTER (WHERE claimed_at IS NOT NULL AND extracted_at IS NULL) FROM rtcstats_dumps JOIN backlog USING (id)")
+read -r done_n inflight <<<"$row"
+check "SIGTERM: no dump left half-done ($done_n extracted, $inflight claimed and not stored)" \
+	test "$inflight" = 0 -a "$done_n" -ge 1
+
+# 5. retention: rows deleted, objects queued, the worker purges them
+before=$(ls "$store" | grep -c '\.gz$')
+deleted=$(psql_q -c "SELECT rtcstats_delete_dumps_older_than('0 s', 50)")
+check "rtcstats_delete_dumps_older_than deleted every row ($deleted)" test "$deleted" = "$(( n + 2 + 1 + 300 ))"
+check "every object queued" test "$(psql_q -c "SELECT count(*) FROM rtcstats_deleted_objects")" = "$deleted"
+"$W" --dsn "$DSN" --storage-url "file://$store" --once 2>"$log"
+check "queue purged (outside-storage URL kept with its error)" \
+	test "$(psql_q -c "SELECT string_agg(blob_url, ',') FROM rtcstats_deleted_objects WHERE last_error IS NOT NULL")" = "file:///etc/passwd"
+after=$(ls "$store" | grep -c '\.gz$')
+check "objects deleted from storage ($before before, $after after)" test "$after" = 0
+check "purges logged" test "$(grep -c 'event=purged' "$log")" -ge 300
+check "/etc/passwd untouched" test -s /etc/passwd
+
+finish
