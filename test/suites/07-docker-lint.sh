@@ -242,6 +242,17 @@ for name, opts in (("worker", worker_opts), ("proxy", proxy_opts)):
         bad = [f for f in flags if f not in opts]
         check(not bad, "service %s: flags %s are rtcstats-%s options" % (name, flags, name), ", ".join(bad))
 
+# the worker's variables are ones it documents, its storage is the others'
+if worker_opts is not None:
+    whelp = open(os.path.join(tmp, "rtcstats-worker.help")).read()
+    bad = [k for k in wenv if k not in whelp]
+    check(not bad, "every worker variable is named in rtcstats-worker --help", ", ".join(bad))
+wcmd = svcs.get("worker", {}).get("command") or []
+wurl = wcmd[wcmd.index("--storage-url") + 1] if "--storage-url" in wcmd else None
+check(wurl == genv.get("RTCSTATS_STORAGE_URL"), "the worker reads the database's storage (%s)" % wurl)
+check(wenv.get("AWS_ACCESS_KEY_ID") == menv.get("MINIO_ROOT_USER") and
+      wenv.get("AWS_SECRET_ACCESS_KEY") == menv.get("MINIO_ROOT_PASSWORD"), "the worker has the S3 credentials")
+
 # they agree with each other
 surl, purl = genv.get("RTCSTATS_STORAGE_URL"), penv.get("RTCSTATS_PROXY_STORAGE_URL")
 check(surl and surl == purl, "proxy and database use one storage URL (%s)" % surl, "%s vs %s" % (surl, purl))
@@ -258,13 +269,13 @@ check(genv.get("RTCSTATS_S3_ENDPOINT") == penv.get("RTCSTATS_PROXY_S3_ENDPOINT")
       "S3 endpoint is the minio service for postgres and proxy")
 check(penv.get("RTCSTATS_PROXY_S3_PATH_STYLE") == "true" and genv.get("RTCSTATS_S3_PATH_STYLE") == "true",
       "path-style S3 addressing (MinIO under a service name)")
-dsns = [penv.get("RTCSTATS_PROXY_DSN", "")] + [c for c in (svcs.get("worker", {}).get("command") or [])
+dsns = [("proxy", penv.get("RTCSTATS_PROXY_DSN", ""))] + [("worker", c) for c in (svcs.get("worker", {}).get("command") or [])
                                               if isinstance(c, str) and "dbname=" in c]
-for d in dsns:
+for svc, d in dsns:
     kv = dict(x.split("=", 1) for x in d.split() if "=" in x)
     check(kv.get("host") == "postgres" and kv.get("dbname") == genv.get("POSTGRES_DB")
           and kv.get("password") == genv.get("POSTGRES_PASSWORD"),
-          "DSN '%s' names the postgres service, its database and password" % d.split(" password")[0])
+          "%s: DSN '%s' names the postgres service, its database and password" % (svc, d.split(" password")[0]))
 PY
 python3 "$tmp/static.py" "$repo" "$tmp" "$bin" "$tmp" >"$tmp/static.out" 2>&1
 cat "$tmp/static.out"
@@ -293,7 +304,7 @@ broken "a build step other than install-deps.sh" "install-deps.sh must run as is
 broken "COPY --from an unknown stage" "names no earlier stage" 's|--from=build|--from=builder|' Dockerfile.postgres
 broken "a bucket minio-init does not create" "creates the bucket" 's|local/rtcstats$|local/other|' docker-compose.yml
 broken "a DSN with the wrong password" "names the postgres service" \
-	's|password=rtcstats-example-password"|password=wrong"|' docker-compose.yml
+	's|password=rtcstats-example-password$|password=wrong|' docker-compose.yml
 [ -s "$tmp/rtcstats-proxy.help" ] &&
 	broken "a proxy variable that is no proxy option" "RTCSTATS_PROXY_LISTEN_ADDRESS" \
 		's|RTCSTATS_PROXY_LISTEN:|RTCSTATS_PROXY_LISTEN_ADDRESS:|' docker-compose.yml
