@@ -6,6 +6,7 @@
 #       rtcstats-proxy   docs/proxy.md or docs/configuration.md
 #       rtcstats-worker  docs/sql.md, docs/workers.md or docs/cli.md
 #       rtcstats-replay  docs/replay.md or docs/cli.md
+#       rtcstats-features, rtcstats-anonymize  docs/cli.md
 #   - the README's first screen shows exactly the two commands `make demo` and `make test`.
 # Prints one line per problem and exits 1 if there is any, 0 otherwise.
 #
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--root) root="$2"; shift 2 ;;
 	--bin) bin="$2"; shift 2 ;;
-	-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "check-docs: unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -80,6 +81,8 @@ check_program() {
 check_program rtcstats-proxy proxy -- docs/proxy.md docs/configuration.md
 check_program rtcstats-worker worker cli/rtcstats-worker.c -- docs/sql.md docs/workers.md docs/cli.md
 check_program rtcstats-replay replay cli/rtcstats-replay.c -- docs/replay.md docs/cli.md
+check_program rtcstats-features cli/rtcstats-features.c -- docs/cli.md
+check_program rtcstats-anonymize cli/rtcstats-anonymize.c -- docs/cli.md
 
 # --- README first screen ------------------------------------------------
 # The first screen (40 lines) holds one code block whose commands are exactly
