@@ -656,9 +656,32 @@ json_truthy(json_object *v)
 typedef enum rewrite
 {
 	REWRITE_ADDRESS,
+	REWRITE_HOST_PORT,
 	REWRITE_CANDIDATE,
 	REWRITE_SDP
 } rewrite;
+
+/* "192.0.2.7:5000" or "[2001:db8::7]:5000": the address part obfuscated, the port kept. */
+static void
+sb_put_host_port(sbuf *b, const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	const char *close;
+
+	if (len > 0 && s[0] == '[' && (close = memchr(s, ']', len)) != NULL)
+	{
+		sb_put(b, "[", 1);
+		sb_put_obfuscated(b, s + 1, (size_t) (close - s) - 1);
+		sb_put(b, close, len - (size_t) (close - s));
+	}
+	else if (colon != NULL && memchr(colon + 1, ':', len - (size_t) (colon - s) - 1) == NULL)
+	{
+		sb_put_obfuscated(b, s, (size_t) (colon - s));
+		sb_put(b, colon, len - (size_t) (colon - s));
+	}
+	else
+		sb_put_obfuscated(b, s, len);
+}
 
 /*
  * The replacement for a truthy value where an address, candidate or SDP is
@@ -684,6 +707,8 @@ rewritten(rtcstats_anonymizer *a, json_object *v, rewrite how, bool *nomem)
 	a->scratch.nomem = false;
 	if (how == REWRITE_ADDRESS)
 		sb_put_obfuscated(&a->scratch, s, len);
+	else if (how == REWRITE_HOST_PORT)
+		sb_put_host_port(&a->scratch, s, len);
 	else if (how == REWRITE_CANDIDATE)
 		anonymize_candidate_into(&a->scratch, s, len, false);
 	else
@@ -839,6 +864,19 @@ anonymize_event(rtcstats_anonymizer *a, json_object *arr, bool *nomem)
 				if (json_object_is_type(report, json_type_object))
 					touched |= anonymize_report(a, report, nomem);
 			}
+		}
+	}
+	else if (strcmp(method, "onicecandidateerror") == 0)
+	{
+		/*
+		 * Not in upstream: the local address the failing STUN/TURN request
+		 * left from (the same one a host candidate carries, which we mask).
+		 * The url is the server's and stays, as relay addresses do.
+		 */
+		if (json_object_is_type(value, json_type_object))
+		{
+			touched = rewrite_member(a, value, "address", REWRITE_ADDRESS, nomem);
+			touched |= rewrite_member(a, value, "hostCandidate", REWRITE_HOST_PORT, nomem);
 		}
 	}
 	else if (strcmp(method, "publicIP") == 0)

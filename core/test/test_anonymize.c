@@ -431,6 +431,10 @@ static const char *dump_text =
 	"[\"publicIP\",null,\"203.0.113.8\",3]\n"
 	"[\"publicIP\",null,7]\n"
 	"[\"custom\",null,{\"address\":\"192.0.2.2\"},1]\n"
+	"[21,\"PC_0\",{\"address\":\"192.0.2.2\",\"port\":5000,\"hostCandidate\":\"192.0.2.2:5000\","
+	"\"url\":\"stun:stun.example.com:3478\",\"errorCode\":701,\"errorText\":\"STUN host lookup received error.\"},1]\n"
+	"[\"onicecandidateerror\",\"PC_0\",{\"address\":\"fd00::2\",\"hostCandidate\":\"[fd00::2]:5000\",\"url\":\"turn:198.51.100.9\"},1]\n"
+	"[\"onicecandidateerror\",\"PC_0\",{\"address\":null,\"hostCandidate\":\"\"},1]\n"
 	"[\"close\",null,1005,12]";
 
 static const char *const dump_want[] = {
@@ -459,6 +463,11 @@ static const char *const dump_want[] = {
 	"[\"publicIP\",null,7]",
 	/* methods that carry no address are not searched */
 	"[\"custom\",null,{\"address\":\"192.0.2.2\"},1]",
+	/* compressed method 21: onicecandidateerror (our addition to upstream's list) */
+	"[21,\"PC_0\",{\"address\":\"192.0.2.x\",\"port\":5000,\"hostCandidate\":\"192.0.2.x:5000\","
+	"\"url\":\"stun:stun.example.com:3478\",\"errorCode\":701,\"errorText\":\"STUN host lookup received error.\"},1]",
+	"[\"onicecandidateerror\",\"PC_0\",{\"address\":\"fd00:0:0:x:x:x:x:x\",\"hostCandidate\":\"[fd00:0:0:x:x:x:x:x]:5000\",\"url\":\"turn:198.51.100.9\"},1]",
+	"[\"onicecandidateerror\",\"PC_0\",{\"address\":null,\"hostCandidate\":\"\"},1]",
 	"[\"close\",null,1005,12]",
 	NULL
 };
