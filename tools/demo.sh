@@ -46,7 +46,8 @@ env_lines() {
 	echo "export RTCSTATS_HTTP_URL=http://$proxy_host:$proxy_port"
 }
 
-as_pg() { runuser -u postgres -- "$@"; }
+# From /: the clone may be somewhere postgres cannot enter (/root).
+as_pg() { (cd / && runuser -u postgres -- "$@"); }
 psql_demo() {
 	PGHOST=$proxy_host PGPORT=$pg_port PGUSER=postgres PGDATABASE=$db PGOPTIONS='-c client_min_messages=warning' \
 		psql -X -q -v ON_ERROR_STOP=1 "$@"
@@ -246,7 +247,7 @@ summary() {
 			'summary', $summary_expr)
 		from rtcstats_dumps d
 		order by d.metadata->>'url' like '/demo/%' desc, $label_sql, d.created_at" |
-	perl -MJSON::PP -e "$summary_pl"
+	perl -MJSON::PP -MText::Wrap -e "$summary_pl"
 }
 
 # Lays out one block per dump from the JSON lines of summary().
@@ -347,7 +348,8 @@ while (my $text = <STDIN>) {
 	push @err, 'ICE failed' if @pcs && @up < @pcs;
 	line('errors', list(@err));
 	if (defined $d->{summary} && length $d->{summary}) {
-		my @s = split /\n/, $d->{summary};
+		local $Text::Wrap::columns = 96;
+		my @s = split /\n/, Text::Wrap::wrap('', '', $d->{summary});
 		line('summary', shift @s);
 		line('', $_) for @s;
 	}
