@@ -1,11 +1,18 @@
 /*
  * anonymize.h: IP address obfuscation (section 7 of the dump format).
  *
- * The dump anonymizer streams: it reads a dump (plain or gzip) line by line
- * and writes the anonymized plain dump through a write callback, re-serializing
- * every event line and ending each with "\n" as upstream's anonymizeBlob()
- * does.  Memory is bounded by the longest line.  The single-value helpers
- * return malloc'd strings the caller frees.
+ * The dump anonymizer streams: it reads a dump (plain or gzip, file format 3)
+ * line by line and writes the anonymized plain dump through a write callback,
+ * one call per output line, each ending with "\n" (the last one too), as
+ * upstream's server-side anonymizer does.  A line that holds an address field
+ * is re-serialized (JSON-equal to upstream's); any other line is copied as
+ * read; empty lines are dropped.  Memory is bounded by the longest line.
+ * Errors are the reader's (code, line, detail); with opts->skip_bad_lines a
+ * line that is not a JSON array is dropped, never copied.  After an error
+ * every call fails.  What is rewritten where: docs/privacy.md.
+ *
+ * The single-value helpers return malloc'd strings the caller frees; NULL
+ * input gives NULL, "" gives "".
  */
 #ifndef RTCSTATS_ANONYMIZE_H
 #define RTCSTATS_ANONYMIZE_H
