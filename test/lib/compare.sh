@@ -4,14 +4,19 @@
 #   json_field FILE|- KEY...       print a field (keys and array indexes); objects as JSON
 #   jsonl_canonical FILE           every line re-serialized canonically (sorted keys),
 #                                  so two dumps compare JSON-equal line by line with diff
-#   features_compare GOT WANT [DURATION_SHIFT]
+#   address_values FILE            the distinct values of address-derived keys in a
+#                                  features document, one per line
+#   features_compare GOT WANT [DURATION_SHIFT [MAP]]
 #       Compares two features documents key by key (section 5 of the dump format:
 #       numbers with relative tolerance 1e-9; a missing, extra or different key is a
 #       difference) and prints each difference.  Allowed, and printed as "allowed":
 #       - address-derived values (a key ending in "Address", or "ip"/"publicIP"),
-#         when GOT is WANT obfuscated as in spec section 7 (a.b.c.x; an IPv6 /48
-#         followed by :x:x:x:x:x) or WANT itself: the proxy anonymizes what the
-#         expected output saw in clear (av-call.raw);
+#         when GOT is WANT obfuscated: MAP is a file of "want<TAB>obfuscated" lines
+#         (the suites fill it with the extension's rtcstats_obfuscate_address, the
+#         anonymizer the proxy runs); without MAP, spec section 7's rule (a.b.c.x,
+#         an IPv6 /48 followed by :x:x:x:x:x).  The proxy anonymizes every dump, so
+#         an address the expected output saw in clear (av-call.raw) comes out
+#         obfuscated, and upstream's own obfuscated forms are obfuscated again;
 #       - the client's top-level "duration" when it equals WANT + DURATION_SHIFT: the
 #         duration runs to the server's close line, whose time delta belongs to the
 #         replay, not to the recording.
@@ -37,9 +42,25 @@ jsonl_canonical() {	# file
 		print defined $v || $@ eq "" ? $j->encode($v) : "NOT-JSON: $_", "\n";' "$1"
 }
 
-features_compare() {	# got want [duration_shift]
+address_values() {	# file
 	perl -MJSON::PP -e '
-		my ($gf, $wf, $shift) = @ARGV;
+		local $/; open(my $h, "<", $ARGV[0]) or die; my $v = JSON::PP->new->allow_nonref->decode(<$h>);
+		my %seen;
+		sub walk { my ($k, $v) = @_;
+			if (ref $v eq "HASH") { walk($_, $v->{$_}) for keys %$v }
+			elsif (ref $v eq "ARRAY") { walk($k, $_) for @$v }
+			elsif (defined $v && $k =~ /(Address|^ip|publicIP)$/) { $seen{$v} = 1 } }
+		walk("", $v); print "$_\n" for sort keys %seen;' "$1"
+}
+
+features_compare() {	# got want [duration_shift [map]]
+	perl -MJSON::PP -e '
+		my ($gf, $wf, $shift, $mapf) = @ARGV;
+		my %map;
+		if (defined $mapf && length $mapf) {
+			open(my $m, "<", $mapf) or die "$mapf: $!";
+			while (<$m>) { chomp; my ($a, $b) = split /\t/, $_, 2; $map{$a} = $b if defined $b }
+		}
 		sub slurp { local $/; open(my $h, "<", $_[0]) or die "$_[0]: $!"; my $t = <$h>; JSON::PP->new->allow_nonref->decode($t) }
 		my ($g, $w) = (slurp($gf), slurp($wf));
 		my ($bad, $allowed) = (0, 0);
@@ -48,6 +69,7 @@ features_compare() {	# got want [duration_shift]
 		sub show { my $v = shift; defined $v ? JSON::PP->new->allow_nonref->canonical->encode($v) : "(absent)" }
 		sub obf {
 			my $a = shift; return $a unless defined $a && !ref $a;
+			return $map{$a} if %map && exists $map{$a};
 			return "$1.x" if $a =~ /^(\d+\.\d+\.\d+)\.\d+$/ && $a ne "127.0.0.1" && $a ne "0.0.0.0";
 			if ($a =~ /:/ && $a =~ /^[0-9a-fA-F:]+$/ && $a ne "::1") {
 				my ($l, $r) = split /::/, $a, 2; my @l = length $l ? split(/:/, $l) : ();

@@ -35,13 +35,13 @@ P=18083
 REPLAY="$BIN/rtcstats-replay"
 ANON="$BIN/rtcstats-anonymize"
 AV=test/corpus/dumps/av-call.rtcstats
-export AWS_ACCESS_KEY_ID=faults-key AWS_SECRET_ACCESS_KEY=faults-secret
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER	# s3rver's built-in account
 
 rt_tmpdir
 T=$RT_TMP
 
 if ! make -s all >"$T/build.log" 2>&1 || ! make -s extension-install >>"$T/build.log" 2>&1 ||
-	! make -s SANITIZE=1 build-san/bin/rtcstats-proxy >>"$T/build.log" 2>&1; then
+	! make -s SANITIZE=1 BUILD=build-san build-san/bin/rtcstats-proxy >>"$T/build.log" 2>&1; then
 	fail "build (make all, extension-install, build-san/bin/rtcstats-proxy)"; tail -n 30 "$T/build.log"; finish
 fi
 PROXY_BIN=build-san/bin/rtcstats-proxy
@@ -83,7 +83,7 @@ fetch_obj() {
 check_prefix() {	# session count dump close_code
 	local s=$1 k=$2 d=$3 code=$4 last
 	fetch_obj "$s" || { echo "no object for $s"; return 1; }
-	"$ANON" "$d" | jsonl_canonical /dev/stdin | sed '1,2d' | head -n "$k" >"$T/$s.want"
+	"$ANON" "$d" - | jsonl_canonical /dev/stdin | sed '1,2d' | head -n "$k" >"$T/$s.want"
 	jsonl_canonical "$T/$s.obj" | sed '1,2d' | sed '$d' >"$T/$s.got"
 	cmp -s "$T/$s.want" "$T/$s.got" ||
 		{ echo "stored $(wc -l <"$T/$s.got") messages, want the first $k:"; diff "$T/$s.want" "$T/$s.got" | head -n 4 | cut -c1-160; return 1; }
