@@ -66,6 +66,33 @@ hint_for(rtcstats_status code)
 	}
 }
 
+/* What went wrong, for a message: "could not fetch dump \"..\": object not found" */
+static const char *
+phrase_for(rtcstats_status code)
+{
+	switch (code)
+	{
+		case RTCSTATS_ERR_NOT_FOUND:
+			return "object not found";
+		case RTCSTATS_ERR_NETWORK:
+			return "storage unreachable";
+		case RTCSTATS_ERR_STORAGE:
+			return "storage error";
+		case RTCSTATS_ERR_PERMISSION:
+			return "permission denied";
+		case RTCSTATS_ERR_IO:
+			return "I/O error";
+		case RTCSTATS_ERR_NOMEM:
+			return "out of memory";
+		case RTCSTATS_ERR_ARGUMENT:
+			return "invalid argument";
+		case RTCSTATS_ERR_CANCELLED:
+			return "cancelled";
+		default:
+			return rtcstats_status_name(code);
+	}
+}
+
 /* True for statuses about the bytes of a dump, rather than about getting them. */
 static bool
 is_input_error(rtcstats_status code)
@@ -101,7 +128,7 @@ rtcstats_raise(const char *what, const rtcstats_error *err)
 				 hint ? errhint("%s", hint) : 0));
 	ereport(ERROR,
 			(errcode(rtcstats_errcode(err->code)),
-			 errmsg("%s: %s", what, rtcstats_status_name(err->code)),
+			 errmsg("%s: %s", what, phrase_for(err->code)),
 			 errdetail("%s", detail),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();

@@ -40,6 +40,9 @@
  * (e.g. rtcstats.database does not exist yet). */
 #define WORKER_RESTART_S 5
 
+/* How often a worker looks for the extension while it is not created. */
+#define MISSING_EXTENSION_RETRY_MS 2000
+
 /* Registers the workers; from _PG_init while preloading. */
 void
 rtcstats_register_workers(void)
@@ -241,9 +244,13 @@ rtcstats_worker_main(Datum arg)
 		MemoryContextSwitchTo(TopMemoryContext);
 		if (!busy)
 		{
+			/* CREATE EXTENSION wakes nobody: look again soon while it is missing */
+			long		timeout = warned_missing ?
+				Min(rtcstats_naptime_ms, MISSING_EXTENSION_RETRY_MS) : rtcstats_naptime_ms;
+
 			pgstat_report_activity(STATE_IDLE, NULL);
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 rtcstats_naptime_ms, PG_WAIT_EXTENSION);
+							 timeout, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
 	}

@@ -49,12 +49,13 @@ tmp=$(mktemp -d /tmp/rtcstats-regress.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/src/test/corpus" "$tmp/out"
 cp -r sql expected "$tmp/src/"
-cp -r test/corpus/dumps "$tmp/src/test/corpus/"
+cp -r test/corpus/dumps test/corpus/expected "$tmp/src/test/corpus/"
 cp extension/regress.conf "$tmp/regress.conf"
 # pg_cron, when installed, is preloaded too and schedules in the test database
-if [ -f "$pkglibdir/pg_cron.so" ]; then
+# (RTCSTATS_REGRESS_NO_CRON=1 tests the path without it: expected/cron_1.out)
+if [ -f "$pkglibdir/pg_cron.so" ] && [ -z "${RTCSTATS_REGRESS_NO_CRON:-}" ]; then
 	sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = 'rtcstats,pg_cron'/" "$tmp/regress.conf"
-	printf "cron.database_name = 'contrib_regression'\n" >> "$tmp/regress.conf"
+	printf "cron.database_name = 'contrib_regression'\ncron.use_background_workers = on\n" >> "$tmp/regress.conf"
 fi
 chown -R postgres: "$tmp"
 
@@ -72,10 +73,13 @@ for t in "${tests[@]}"; do
 		fail "regress $t"
 	fi
 done
+# kept for a look after the run (the temporary directory goes)
+rm -rf /tmp/rtcstats-regress-last && cp -r "$tmp/out" /tmp/rtcstats-regress-last
 if [ $rc -ne 0 ]; then
 	fail "pg_regress exit status $rc"
 	[ -f "$tmp/out/regression.diffs" ] && cat "$tmp/out/regression.diffs"
 	log=$(ls "$tmp"/instance/log/postmaster.log 2>/dev/null)
+	[ -n "$log" ] && cp "$log" /tmp/rtcstats-regress-last/
 	[ -n "$log" ] && { echo "--- server log (tail)"; tail -n 60 "$log"; }
 fi
 finish

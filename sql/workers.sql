@@ -1,0 +1,94 @@
+-- The background workers (rtcstats.workers = 2 on rtcstats.database =
+-- rtcstats_workers_test, extension/regress.conf): they wait for the database
+-- and the extension, then extract every dump inserted, record the errors of
+-- bad ones without stopping, show in pg_stat_activity, are woken by an insert
+-- (rtcstats.naptime is 60s there), come back after being terminated, and
+-- leave with DROP DATABASE ... WITH (FORCE).
+CREATE DATABASE rtcstats_workers_test;
+\c rtcstats_workers_test
+SET client_min_messages = warning;
+CREATE EXTENSION rtcstats;
+RESET client_min_messages;
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set corpus :abs_srcdir '/test/corpus/dumps'
+SELECT current_setting('data_directory') || '/rtcstats_dumps' AS storage_dir \gset
+
+-- true once q returns true, false after timeout_s seconds
+CREATE FUNCTION pg_temp.wait_for(q text, timeout_s integer) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+	ok boolean;
+	deadline timestamptz := clock_timestamp() + make_interval(secs => timeout_s);
+BEGIN
+	LOOP
+		PERFORM pg_stat_clear_snapshot();	-- pg_stat_activity is cached per transaction
+		EXECUTE q INTO ok;
+		IF ok THEN
+			RETURN true;
+		END IF;
+		IF clock_timestamp() > deadline THEN
+			RETURN false;
+		END IF;
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+END $$;
+
+-- the workers connect once the database exists (they retry every 5 s)
+SELECT pg_temp.wait_for($$SELECT count(*) = 2 FROM pg_stat_activity
+						 WHERE backend_type = 'rtcstats worker' AND datname = current_database()$$, 60) AS connected;
+
+-- six good dumps (gzip, as stored by the proxy, and one plain), a garbage
+-- object and a truncated gzip one
+\set cmd 'for n in av-call multi-pc audio-only screen-share simulcast; do gzip -n -c ' :corpus '/$n.rtcstats > ' :storage_dir '/w-$n.gz; done'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+\set cmd 'cp ' :corpus '/renegotiation.rtcstats ' :storage_dir '/w-renegotiation.rtcstats'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+\set cmd 'echo garbage > ' :storage_dir '/w-garbage.gz; gzip -n -c ' :corpus '/ice-failure.rtcstats | head -c 600 > ' :storage_dir '/w-truncated.gz'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+INSERT INTO rtcstats_dumps (blob_url, rtcstats_user)
+SELECT current_setting('rtcstats.storage_url') || '/w-' || n, n
+FROM unnest(ARRAY['av-call.gz', 'multi-pc.gz', 'audio-only.gz', 'screen-share.gz', 'simulcast.gz',
+				  'renegotiation.rtcstats', 'garbage.gz', 'truncated.gz']) AS n;
+
+SELECT pg_temp.wait_for($$SELECT count(*) = 6 FROM rtcstats_dumps WHERE extracted_at IS NOT NULL$$, 60) AS all_good_extracted,
+	   pg_temp.wait_for($$SELECT count(*) = 2 FROM rtcstats_dumps WHERE last_error IS NOT NULL$$, 30) AS bad_recorded;
+SELECT rtcstats_user AS dump, extracted_at IS NOT NULL AS extracted, attempts, claimed_at IS NULL AS unclaimed,
+	   claimed_by LIKE 'rtcstats worker _ (pid %)' AS by_worker,
+	   regexp_replace(regexp_replace(last_error, 'line \d+: gzip stream is truncated \(\d+ bytes', 'line N: gzip stream is truncated (N bytes'),
+					  '"[0-9a-f-]{36}"', '"<id>"') AS last_error
+FROM rtcstats_dumps ORDER BY rtcstats_user;
+-- the stored features are those of the dumps
+SELECT d.rtcstats_user AS dump, count(DISTINCT c.id) AS connections, count(t.*) AS tracks
+FROM rtcstats_dumps d JOIN features_connection c ON c.dump_id = d.id LEFT JOIN features_track t ON t.connection_id = c.id
+GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS analyzed FROM rtcstats_analysis;
+
+-- visible, idle on their latch, named
+SELECT backend_type, application_name LIKE 'rtcstats worker _' AS named, wait_event_type, wait_event
+FROM pg_stat_activity WHERE backend_type = 'rtcstats worker' AND datname = current_database()
+ORDER BY application_name;
+
+-- an insert wakes a worker at once (the naptime poll alone would take up to 60 s)
+\set cmd 'gzip -n -c ' :corpus '/av-call.rtcstats > ' :storage_dir '/w-wake.gz'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+INSERT INTO rtcstats_dumps (blob_url, rtcstats_user) VALUES (current_setting('rtcstats.storage_url') || '/w-wake.gz', 'wake');
+SELECT pg_temp.wait_for($$SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WHERE rtcstats_user = 'wake'$$, 15) AS woken;
+
+-- a terminated worker is restarted by the postmaster
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE backend_type = 'rtcstats worker' AND datname = current_database() AND application_name = 'rtcstats worker 1';
+SELECT pg_temp.wait_for($$SELECT count(*) = 2 FROM pg_stat_activity
+						 WHERE backend_type = 'rtcstats worker' AND datname = current_database()$$, 60) AS restarted;
+
+-- a configuration reload keeps them working
+ALTER SYSTEM SET rtcstats.naptime = '59s';
+SELECT pg_reload_conf();
+INSERT INTO rtcstats_dumps (blob_url, rtcstats_user) VALUES (current_setting('rtcstats.storage_url') || '/w-wake.gz', 'after reload');
+SELECT pg_temp.wait_for($$SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WHERE rtcstats_user = 'after reload'$$, 15) AS after_reload;
+ALTER SYSTEM RESET rtcstats.naptime;
+SELECT pg_reload_conf();
+
+\set cmd 'rm -f ' :storage_dir '/w-*'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+\c contrib_regression
+-- the workers do not hold the database: DROP DATABASE ... WITH (FORCE) ends them
+DROP DATABASE rtcstats_workers_test WITH (FORCE);
