@@ -105,40 +105,9 @@ proxy_peer_is_trusted(const char *addr)
 	return false;
 }
 
-#ifdef PROXY_HAVE_ANONYMIZER
+/* Remote addresses as section 7 of the dump format says (core anonymizer). */
 char *
 proxy_obfuscate_address(const char *addr)
 {
 	return rtcstats_obfuscate_address(addr);
 }
-#else
-/*
- * Stand-in until the core anonymizer is built: the same rules as section 7
- * of the dump format for plain addresses (a.b.c.x; IPv6 keeps its /48).
- */
-char *
-proxy_obfuscate_address(const char *addr)
-{
-	unsigned char a[16];
-	bool		v4;
-	char		out[64];
-
-	if (parse_ip(addr, a, &v4) != 0)
-		return strdup(addr);	/* hostnames stay */
-	if (v4 || (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0))
-	{
-		const char *prefix = v4 ? "" : "::ffff:";
-
-		if (a[12] == 127 || (a[12] | a[13] | a[14] | a[15]) == 0)
-			return strdup(addr);
-		snprintf(out, sizeof(out), "%s%u.%u.%u.x", prefix, a[12], a[13], a[14]);
-		return strdup(out);
-	}
-	if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0 ||
-		memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16) == 0)
-		return strdup(addr);
-	snprintf(out, sizeof(out), "%x:%x:%x:x:x:x:x:x", (a[0] << 8) | a[1], (a[2] << 8) | a[3],
-			 (a[4] << 8) | a[5]);
-	return strdup(out);
-}
-#endif

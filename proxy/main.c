@@ -148,11 +148,7 @@ main(int argc, char **argv)
 			 EXTVERSION, proxy_cfg.listen, proxy_cfg.port, proxy_cfg.spool_dir,
 			 proxy_cfg.storage_url, *proxy_cfg.dsn ? "yes" : "no",
 			 *proxy_cfg.jwt_secret ? "jwt" : "none",
-#ifdef PROXY_HAVE_ANONYMIZER
 			 proxy_cfg.no_anonymize ? "no" : "yes",
-#else
-			 proxy_cfg.no_anonymize ? "no" : "addresses-only",
-#endif
 			 queued < 0 ? 0 : queued);
 
 	while (lws_service(proxy_ctx, 0) >= 0)

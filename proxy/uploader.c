@@ -248,12 +248,6 @@ out_finish(out_ctx *o, rtcstats_error *err)
 	return RTCSTATS_OK;
 }
 
-#ifdef PROXY_HAVE_ANONYMIZER
-#define ANONYMIZER_BUILT_IN true
-#else
-#define ANONYMIZER_BUILT_IN false
-#endif
-
 /* Reads the .dump, anonymizes and gzips it into o.  RTCSTATS_ERR_IO is local. */
 static rtcstats_status
 compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
@@ -262,7 +256,7 @@ compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
 	static __thread unsigned char chunk[256 * 1024];
 	ssize_t		n;
 	rtcstats_status rc = RTCSTATS_OK;
-	bool		anonymize = !proxy_cfg.no_anonymize && ANONYMIZER_BUILT_IN;
+	bool		anonymize = !proxy_cfg.no_anonymize;
 	rtcstats_anonymizer *a = NULL;
 
 	if (fd < 0)
@@ -273,7 +267,6 @@ compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
 		close(fd);
 		return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "deflateInit failed");
 	}
-#ifdef PROXY_HAVE_ANONYMIZER
 	if (anonymize)
 	{
 		rtcstats_reader_options ropts = {0};
@@ -286,7 +279,6 @@ compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
 		if (!a)
 			rc = rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
 	}
-#endif
 	while (rc == RTCSTATS_OK && (n = read(fd, chunk, sizeof(chunk))) != 0)
 	{
 		if (n < 0)
@@ -296,19 +288,14 @@ compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
 			rc = rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "cannot read %s: %s", path, strerror(errno));
 			break;
 		}
-#ifdef PROXY_HAVE_ANONYMIZER
 		if (anonymize)
 			rc = rtcstats_anonymizer_feed(a, chunk, (size_t) n, err);
 		else
-#endif
 			rc = out_write(o, chunk, (size_t) n, err);
 	}
-#ifdef PROXY_HAVE_ANONYMIZER
 	if (rc == RTCSTATS_OK && anonymize)
 		rc = rtcstats_anonymizer_finish(a, err);
 	rtcstats_anonymizer_free(a);
-#endif
-	(void) anonymize;
 	if (rc == RTCSTATS_OK)
 		rc = out_finish(o, err);
 	close(fd);
@@ -498,8 +485,12 @@ process(worker *w, job *j)
 		const char *values[11];
 
 		snprintf(start_s, sizeof(start_s), "%lld", (long long) start_ms);
-		snprintf(end_s, sizeof(end_s), "%lld",
-				 (long long) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
+		int64_t		end_ms = (int64_t) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+
+		/* File times come from a coarse clock: never end before the start. */
+		if (end_ms < start_ms)
+			end_ms = start_ms;
+		snprintf(end_s, sizeof(end_s), "%lld", (long long) end_ms);
 		snprintf(size_s, sizeof(size_s), "%lu", (unsigned long) o.z.total_out);
 		if (meta_valid && !o.meta_truncated)
 			o.meta[o.meta_len] = '\0';

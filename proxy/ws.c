@@ -333,9 +333,12 @@ session_open(struct lws *wsi, session *s)
 							 &claims, why, sizeof(why)) != 0)
 		{
 			char		peer[128] = "";
+			char	   *o;
 
 			lws_get_peer_simple(wsi, peer, sizeof(peer));
-			log_warn("event=auth_failed peer=%s reason=\"%s\"", peer, why);
+			o = proxy_obfuscate_address(peer);
+			log_warn("event=auth_failed peer=%s reason=\"%s\"", o ? o : "-", why);
+			free(o);
 			atomic_fetch_add_explicit(&proxy_stats.auth_failures, 1, memory_order_relaxed);
 			return LWS_CLOSE_STATUS_POLICY_VIOLATION;
 		}
@@ -373,9 +376,6 @@ session_open(struct lws *wsi, session *s)
 	}
 	s->bytes = 13 + len;
 	{
-		char		peer[128] = "";
-
-		lws_get_peer_simple(wsi, peer, sizeof(peer));
 		log_info("event=open dump=%s user=%s protocol=%s",
 				 s->id, claims.user ? "yes" : "no",
 				 lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0 ? "rtcstats#5.0" : "none");
