@@ -13,7 +13,7 @@
 # /tmp/rtcstats-demo: PostgreSQL runs as the postgres user, which must reach its data
 # directory, and a clone under /root is not reachable):
 #   pgdata/    the cluster (port 55440, socket in run/)   log/postgres.log
-#   dumps/     file:// storage shared by proxy and extension
+#   dumps/     file:// storage shared by proxy and extension (unless S3 is set, below)
 #   spool/     the proxy's spool             bin/   the proxy binary it runs
 #   proxy.pid  log/proxy.log                 build.log, replay.log
 # It never waits for keyboard input and runs as root (servers run as postgres).
@@ -31,6 +31,13 @@ proxy_port=8080
 db=rtcstats
 timeout="${RTCSTATS_DEMO_TIMEOUT:-120}"
 samples_dir="$repo/test/corpus/dumps"
+# Storage: the file:// directory below, or S3 when the user sets RTCSTATS_DEMO_STORAGE_URL
+# (s3://bucket/prefix, with RTCSTATS_DEMO_S3_ENDPOINT, _S3_REGION, _S3_PATH_STYLE and the
+# credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), for proxy and database alike.
+storage_url="${RTCSTATS_DEMO_STORAGE_URL:-file://$state/dumps}"
+s3_endpoint="${RTCSTATS_DEMO_S3_ENDPOINT:-}"
+s3_region="${RTCSTATS_DEMO_S3_REGION:-}"
+s3_path_style="${RTCSTATS_DEMO_S3_PATH_STYLE:-}"
 t0=$(date +%s)
 
 pgdata="$state/pgdata"
@@ -94,8 +101,12 @@ stop_all() {
 # the extension, its row inserts into the demo database.
 proxy_args() {
 	args=(--listen "$proxy_host" --port "$proxy_port" --spool-dir "$state/spool"
-		--storage-url "file://$state/dumps" --host-identifier demo
+		--storage-url "$storage_url" --host-identifier demo
 		--dsn "host=$proxy_host port=$pg_port dbname=$db user=postgres")
+	[ -z "$s3_endpoint" ] || args+=(--s3-endpoint "$s3_endpoint")
+	[ -z "$s3_region" ] || args+=(--s3-region "$s3_region")
+	[ -z "$s3_path_style" ] || args+=(--s3-path-style="$s3_path_style")
+	return 0
 }
 
 start_proxy() {
@@ -104,7 +115,8 @@ start_proxy() {
 	fi
 	local args=()
 	proxy_args
-	: >"$logdir/proxy.log"; chown postgres: "$logdir/proxy.log"
+	printf '%s\n' "${args[@]}" >"$state/proxy.args"
+	touch "$logdir/proxy.log"; chown postgres: "$logdir/proxy.log"
 	start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$proxy_pid" \
 		--chuid postgres --chdir "$state" --output "$logdir/proxy.log" \
 		--exec "$state/bin/rtcstats-proxy" -- "${args[@]}"
@@ -124,17 +136,19 @@ start_proxy() {
 
 # --------------------------------------------------------- PostgreSQL ----
 # What the cluster's contents depend on: when the installed extension changes, the
-# demo starts from a fresh cluster rather than half-upgrading one.
+# demo starts from a fresh cluster rather than half-upgrading one; when the storage
+# changes, too (the rows would point at objects the new storage does not have).
 ext_fingerprint() {
 	local lib share
 	lib=$(pg_config --pkglibdir); share=$(pg_config --sharedir)
-	cat "$lib/rtcstats.so" "$share"/extension/rtcstats.control "$share"/extension/rtcstats--*.sql 2>/dev/null | md5sum | cut -d' ' -f1
+	{ cat "$lib/rtcstats.so" "$share"/extension/rtcstats.control "$share"/extension/rtcstats--*.sql 2>/dev/null
+	  echo "$storage_url $s3_endpoint"; } | md5sum | cut -d' ' -f1
 }
 
 start_postgres() {
 	local fp; fp=$(ext_fingerprint)
 	if [ -f "$pgdata/PG_VERSION" ] && [ "$(cat "$state/extension.md5" 2>/dev/null)" != "$fp" ]; then
-		say "the installed extension changed: starting from a fresh cluster"
+		say "the installed extension or the storage changed: starting from a fresh cluster"
 		stop_all >/dev/null
 		rm -rf "$pgdata" "$state/dumps" "$state/spool"
 	fi
@@ -154,10 +168,16 @@ start_postgres() {
 		shared_preload_libraries = 'rtcstats'
 		rtcstats.database = '$db'
 		rtcstats.workers = 2
-		rtcstats.storage_url = 'file://$state/dumps'
 		EOF
 	fi
+	grep -q "^include_if_exists = 'rtcstats-storage.conf'" "$pgdata/postgresql.conf" ||
+		echo "include_if_exists = 'rtcstats-storage.conf'" >>"$pgdata/postgresql.conf"
+	storage_conf
 	echo "$fp" >"$state/extension.md5"
+	if pg_running && [ "${storage_changed:-0}" = 1 ]; then
+		say "storage settings changed: reloading PostgreSQL"
+		as_pg "$pgbin/pg_ctl" -D "$pgdata" reload >/dev/null
+	fi
 	if ! pg_running; then
 		port_busy $proxy_host $pg_port &&
 			die "port $pg_port is in use by another program; stop it and run make demo again"
@@ -169,6 +189,27 @@ start_postgres() {
 		psql_demo -d postgres -c "create database $db"
 	fi
 	psql_demo -c "create extension if not exists rtcstats"
+}
+
+# The storage settings, in their own file (postgres only: it may hold the S3 secret), so a
+# changed RTCSTATS_DEMO_* takes effect on the next make demo.
+storage_conf() {
+	local f="$pgdata/rtcstats-storage.conf" new
+	q() { printf "%s = '%s'\n" "$1" "${2//\'/\'\'}"; }
+	new=$(
+		q rtcstats.storage_url "$storage_url"
+		[ -z "$s3_endpoint" ] || q rtcstats.s3_endpoint "$s3_endpoint"
+		[ -z "$s3_region" ] || q rtcstats.s3_region "$s3_region"
+		[ -z "$s3_path_style" ] || q rtcstats.s3_path_style "$s3_path_style"
+		[ -z "${AWS_ACCESS_KEY_ID:-}" ] || q rtcstats.s3_access_key_id "$AWS_ACCESS_KEY_ID"
+		[ -z "${AWS_SECRET_ACCESS_KEY:-}" ] || q rtcstats.s3_secret_access_key "$AWS_SECRET_ACCESS_KEY"
+	)
+	storage_changed=0
+	if [ "$new" != "$(cat "$f" 2>/dev/null)" ]; then
+		(umask 077; printf '%s\n' "$new" >"$f")
+		chown postgres: "$f"
+		storage_changed=1
+	fi
 }
 
 # ----------------------------------------------------------- samples ----
@@ -380,6 +421,14 @@ up() {
 			rm -f "$proxy_pid"
 		fi
 		install -m 0755 "$build/bin/rtcstats-proxy" "$state/bin/rtcstats-proxy"
+	fi
+	local args=()
+	proxy_args
+	if proxy_running && [ "$(printf '%s\n' "${args[@]}")" != "$(cat "$state/proxy.args" 2>/dev/null)" ]; then
+		say "the proxy's settings changed: restarting it"
+		start-stop-daemon --stop --quiet --pidfile "$proxy_pid" --exec "$state/bin/rtcstats-proxy" \
+			--retry TERM/20/KILL/5 || true
+		rm -f "$proxy_pid"
 	fi
 	if proxy_running; then
 		say "rtcstats-proxy is already running on $proxy_host:$proxy_port"
