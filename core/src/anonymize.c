@@ -24,6 +24,7 @@
  * nothing to anonymize is copied as read; a line we changed is re-serialized
  * by json-c (JSON-equal to upstream's JSON.stringify; doubles keep their text).
  */
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -597,6 +598,7 @@ struct rtcstats_anonymizer
 	rtcstats_status failed;		/* sticky: the first error */
 	sbuf		out;			/* the line being written */
 	sbuf		scratch;		/* a rewritten string value */
+	sbuf		parsebuf;		/* a line with long integers widened */
 	char		ckey_address[24];
 	char		ckey_related[24];
 	char		ckey_type[24];
@@ -941,6 +943,91 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/*
+ * json-c saturates an integer literal beyond 64 bits (99999999999999999999999
+ * reads as 18446744073709551615) where JavaScript reads a double (1e23).  A
+ * line we re-serialize must keep its numbers, so such a literal gets ".0"
+ * appended before parsing: json-c then reads a double, which it writes back as
+ * that text (JSON-equal: the same JavaScript number).  Literals json-c holds
+ * exactly keep their text.
+ * Returns the text to parse: the line itself, or a patched copy in b (NULL
+ * when out of memory).
+ */
+/* Whether the integer of ndigits digits at d lies outside uint64 (positive) or int64 (negative). */
+static bool
+beyond_64_bits(const char *d, size_t ndigits, bool negative)
+{
+	const char *limit = negative ? "9223372036854775808" : "18446744073709551615";
+	size_t		limlen = strlen(limit);
+
+	while (ndigits > 1 && *d == '0')
+	{
+		d++;
+		ndigits--;
+	}
+	if (ndigits != limlen)
+		return ndigits > limlen;
+	return memcmp(d, limit, limlen) > 0;
+}
+
+static const char *
+widen_long_integers(sbuf *b, const char *line, size_t len, size_t *outlen)
+{
+	bool		in_string = false;
+	size_t		copied = 0;
+
+	b->len = 0;
+	b->nomem = false;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = line[i];
+		size_t		digits = 0;
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"')
+		{
+			in_string = true;
+			continue;
+		}
+		if (c != '-' && (c < '0' || c > '9'))
+			continue;
+		if (c == '-')
+			i++;
+		while (i < len && line[i] >= '0' && line[i] <= '9')
+		{
+			i++;
+			digits++;
+		}
+		if (digits >= 19 && (i == len || (line[i] != '.' && line[i] != 'e' && line[i] != 'E')) &&
+			beyond_64_bits(line + i - digits, digits, c == '-'))
+		{
+			sb_put(b, line + copied, i - copied);
+			sb_put(b, ".0", 2);
+			copied = i;
+		}
+		/* the rest of the number (fraction, exponent) holds no integer literal */
+		while (i < len && ((line[i] >= '0' && line[i] <= '9') || line[i] == '.' ||
+						   line[i] == 'e' || line[i] == 'E' || line[i] == '+' || line[i] == '-'))
+			i++;
+		i--;
+	}
+	*outlen = len;
+	if (copied == 0)
+		return line;
+	sb_put(b, line + copied, len - copied);
+	if (b->nomem)
+		return NULL;
+	*outlen = b->len;
+	return b->data;
+}
+
 static rtcstats_status
 on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *err)
 {
@@ -950,6 +1037,8 @@ on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *er
 	bool		touched,
 				nomem = false;
 	rtcstats_status rc;
+	const char *text;
+	size_t		textlen;
 
 	a->nlines = lineno;
 	if (lineno == 1)
@@ -966,13 +1055,18 @@ on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *er
 	if (len == 0)
 		return RTCSTATS_OK;		/* empty lines are dropped, as upstream's stream does */
 
+	if ((text = widen_long_integers(&a->parsebuf, line, len, &textlen)) == NULL)
+		return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, lineno, "out of memory");
+	if (textlen > INT_MAX)
+		return rtcstats_fail(err, RTCSTATS_ERR_TOO_LARGE, lineno, "line is longer than %d bytes",
+							 INT_MAX);
 	json_tokener_reset(a->tok);
-	obj = json_tokener_parse_ex(a->tok, line, (int) len);
+	obj = json_tokener_parse_ex(a->tok, text, (int) textlen);
 	jerr = json_tokener_get_error(a->tok);
-	if (jerr == json_tokener_success && json_tokener_get_parse_end(a->tok) < len)
+	if (jerr == json_tokener_success && json_tokener_get_parse_end(a->tok) < textlen)
 	{
-		for (size_t i = json_tokener_get_parse_end(a->tok); i < len; i++)
-			if (!is_space(line[i]))
+		for (size_t i = json_tokener_get_parse_end(a->tok); i < textlen; i++)
+			if (!is_space(text[i]))
 			{
 				json_object_put(obj);
 				obj = NULL;
@@ -1108,6 +1202,7 @@ rtcstats_anonymizer_free(rtcstats_anonymizer *a)
 		json_tokener_free(a->tok);
 	sb_free(&a->out);
 	sb_free(&a->scratch);
+	sb_free(&a->parsebuf);
 	free(a);
 }
 

@@ -526,6 +526,43 @@ test_dump(void)
 	free(s1.data);
 }
 
+/*
+ * Numbers survive re-serialization: json-c would saturate an integer beyond
+ * 64 bits, JavaScript reads a double; we write the same number.
+ */
+static void
+test_numbers(void)
+{
+	const char *t = "RTCStatsDump\n{}\n"
+		"[\"publicIP\",null,\"192.0.2.2\",99999999999999999999999,-99999999999999999999,"
+		"9007199254740993,1.50,1e3,0.1,\"12345678901234567890123\",1]\n"
+		"[\"x\",null,99999999999999999999999,1]";
+	sink		s = {0};
+	rtcstats_error err;
+	char	   *l;
+	json_object *o;
+
+	CHECK_EQ_LONG(anonymize(t, strlen(t), strlen(t), NULL, &s, &err, NULL), RTCSTATS_OK);
+	l = nth_line(s.data, 2);
+	o = json_tokener_parse(l);
+	CHECK(o != NULL);
+	if (o)
+	{
+		CHECK_EQ_STR(json_object_get_string(json_object_array_get_idx(o, 2)), "192.0.2.x");
+		CHECK(json_object_get_double(json_object_array_get_idx(o, 3)) == 1e23);
+		CHECK(json_object_get_double(json_object_array_get_idx(o, 4)) == -1e20);
+		CHECK(json_object_get_double(json_object_array_get_idx(o, 5)) == 9007199254740992.0);
+		CHECK_EQ_STR(json_object_get_string(json_object_array_get_idx(o, 9)), "12345678901234567890123");
+	}
+	/* the other numbers as written */
+	CHECK(strstr(l, ",1.50,1e3,0.1,") != NULL);
+	json_object_put(o);
+	free(l);
+	/* an untouched line keeps its text */
+	LINE(s.data, 3, "[\"x\",null,99999999999999999999999,1]");
+	free(s.data);
+}
+
 /* A dump that must fail with code at line, its message containing what. */
 static void
 check_bad(const char *text, size_t len, rtcstats_status code, long line, const char *what,
@@ -706,6 +743,7 @@ main(void)
 	test_candidates();
 	test_sdp();
 	test_dump();
+	test_numbers();
 	test_bad_input();
 	test_corpus();
 	return check_summary("anonymize");
