@@ -47,7 +47,15 @@ for f in test/corpus/dumps/*.rtcstats; do
 		ok "$name: $want"
 	fi
 done
+n_connected=$(grep -cE '^=== [^:]+: connected \(ICE [0-9]+ ms' "$out")
+[ "$n_connected" -ge 10 ] && ok "connected calls show how fast ($n_connected with ICE times)" ||
+	ko "only $n_connected connected calls show an ICE time"
 grep -qE '^    candidates .*host' "$out" && ok "summary shows candidate types" || ko "summary shows no candidate types"
+if [ "$(bash -c 'eval "$(make -s demo-env)"; psql -Atc "select to_regprocedure('"'rtcstats_summary(uuid)'"') is not null"')" = t ]; then
+	n_sum=$(grep -cE '^    summary +[A-Z]' "$out")
+	[ "$n_sum" -ge "$(ls test/corpus/dumps/*.rtcstats | wc -l)" ] &&
+		ok "every call has its rtcstats_summary() text ($n_sum)" || ko "only $n_sum calls have a summary text"
+fi
 grep -qE '^    network +RTT [0-9.]+ ms' "$out" && ok "summary shows an RTT" || ko "summary shows no RTT"
 grep -qE '^    tracks .*video (send|recv) [A-Z0-9]+ [0-9]+x[0-9]+' "$out" &&
 	ok "summary shows video tracks with codec and resolution" || ko "summary shows no video track with codec and resolution"
