@@ -65,7 +65,7 @@ r0=$(status_kb "$PID" VmRSS)
 "$REPLAY" -q --fast --wait-all --max-messages 1 --linger 4 -c "$idle" "ws://127.0.0.1:$P/idle" \
 	"${DUMPS[0]}" >"$T/idle.out" 2>&1 &
 rp=$!
-wait_until 30 test "$(proxy_metric $P rtcstats_proxy_connections | cut -d. -f1)" -ge "$idle"
+wait_for 30 '[ "$(proxy_metric $P rtcstats_proxy_connections | cut -d. -f1)" -ge "$idle" ]'
 open=$(proxy_metric $P rtcstats_proxy_connections)
 sleep 1
 r1=$(status_kb "$PID" VmRSS)

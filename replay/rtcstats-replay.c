@@ -68,6 +68,7 @@ typedef struct conn
 	int			peer_close;		/* code of a close frame the server sent first, or 0 */
 	bool		close_started;	/* we sent our close (or dropped on purpose) */
 	bool		lingered;		/* the --linger wait is over or running */
+	bool		write_failed;	/* stop writing; lws still reads what the server sent */
 	char		error[160];
 	lws_sorted_usec_list_t sul; /* pacing timer */
 } conn;
@@ -283,7 +284,8 @@ send_one(conn *c)
 	n = lws_write(c->wsi, scratch + LWS_PRE, m->len, LWS_WRITE_TEXT);
 	if (n < (int) m->len)
 	{
-		snprintf(c->error, sizeof(c->error), "write failed after %zu messages", c->next);
+		snprintf(c->error, sizeof(c->error), "write failed after %zu messages", c->sent);
+		c->write_failed = true;
 		return false;
 	}
 	c->bytes += m->len;
@@ -334,11 +336,26 @@ close_now(conn *c)
 	return -1;
 }
 
+/*
+ * A write failed: the server has probably closed.  Rather than closing at
+ * once, stop writing and let lws read what the server sent before, so a close
+ * frame (1008, 1009, ...) in flight is still seen; lws closes the socket when
+ * it notices, or at this timeout.
+ */
+static int
+write_failed(conn *c)
+{
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
+	return 0;
+}
+
 static int
 on_writeable(conn *c)
 {
 	lws_usec_t	now;
 
+	if (c->write_failed)
+		return 0;
 	if (c->close_started)
 		return 0;				/* waiting for the server's close echo */
 	if (c->next >= c->limit)
@@ -358,7 +375,7 @@ on_writeable(conn *c)
 		for (int i = 0; i < FAST_BATCH && c->next < c->limit; i++)
 		{
 			if (!send_one(c))
-				return -1;
+				return write_failed(c);
 			if (lws_send_pipe_choked(c->wsi))
 				break;
 		}
@@ -374,7 +391,7 @@ on_writeable(conn *c)
 	while (c->next < c->limit && c->t_open + (lws_usec_t) c->due_us <= now)
 	{
 		if (!send_one(c))
-			return -1;
+			return write_failed(c);
 		if (c->next < c->limit)
 			c->due_us += gap_us(c, c->next);
 		if (lws_send_pipe_choked(c->wsi))

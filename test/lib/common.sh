@@ -6,6 +6,8 @@
 #   check NAME CMD...        ok when CMD succeeds, else fail (CMD's output shown)
 #   finish                   print "<SUITE>: N passed, N failed" and exit 0 iff none failed
 #   wait_until SECS CMD...   poll CMD every 0.1 s until it succeeds; false after SECS
+#   wait_for SECS 'EXPR'     the same for a shell expression, evaluated at each poll
+#                            (so a $(...) in it is re-run): wait_for 30 '[ "$(n)" -eq 5 ]'
 #   port_busy PORT           true when something listens on 127.0.0.1:PORT
 #   rt_tmpdir                make $RT_TMP (under /tmp, readable by postgres) and clean it
 #                            at exit together with everything registered by at_exit
@@ -49,6 +51,10 @@ wait_until() {	# wait_until SECS CMD...
 		[ $(( $(date +%s%N) / 1000000 )) -ge $deadline ] && return 1
 		sleep 0.1
 	done
+}
+
+wait_for() {	# wait_for SECS 'shell expression'
+	wait_until "$1" eval "$2"
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -138,8 +138,9 @@ for n in "${names[@]}"; do
 	i=$((i + 1))
 done
 
+row_exists() { pg_psql -c "SELECT 1 FROM rtcstats_dumps WHERE id = '$1'"; }
 row_count() { pg_psql -c "SELECT count(*) FROM rtcstats_dumps WHERE host_identifier = '$1'"; }
-if wait_until 60 test "$(row_count e2e-host)" -ge "${#names[@]}"; then
+if wait_for 60 '[ "$(row_count e2e-host)" -ge "${#names[@]}" ]'; then
 	ok "${#names[@]} rows in rtcstats_dumps"
 else
 	fail "rows: $(row_count e2e-host) of ${#names[@]} after 60 s"
@@ -271,10 +272,11 @@ for n in av-call datachannel-only; do
 	"$REPLAY" --fast --close-code original "ws://127.0.0.1:$P_FILE${URLS[$n]%%\?*}?file=1" \
 		"test/corpus/dumps/$n.rtcstats" >"$T/replay-file-$n.out" 2>&1 ||
 		{ fail "file://: replay $n"; cat "$T/replay-file-$n.out"; continue; }
-	if ! wait_until 30 test -n "$(pg_psql -c "SELECT id FROM rtcstats_dumps WHERE host_identifier = 'e2e-file' AND metadata->>'url' LIKE '${URLS[$n]%%\?*}?file=1%'")"; then
+	file_row() { pg_psql -c "SELECT id FROM rtcstats_dumps WHERE host_identifier = 'e2e-file' AND metadata->>'url' LIKE '${URLS[$n]%%\?*}?file=1%'"; }
+	if ! wait_for 30 '[ -n "$(file_row)" ]'; then
 		fail "file://: no row for $n"; continue
 	fi
-	id=$(pg_psql -c "SELECT id FROM rtcstats_dumps WHERE host_identifier = 'e2e-file' AND metadata->>'url' LIKE '${URLS[$n]%%\?*}?file=1%'")
+	id=$(file_row)
 	pg_psql -c "SELECT metadata FROM rtcstats_dumps WHERE id = '$id'" >"$T/$n.meta"
 	if [ -f "$T/files/$id.gz" ] && gzip -dc "$T/files/$id.gz" >"$T/$n.obj" 2>/dev/null; then
 		check "file://: $n object at file://$T/files/$id.gz" \
@@ -296,7 +298,7 @@ upload_check() {	# label port file-of-answer http_code name
 	[[ "$(json_field "$ans" clientId)" =~ $uuid ]] || { echo "clientId: $(cat "$ans")"; return 1; }
 	id=$(json_field "$ans" id)
 	[[ "$id" =~ $uuid ]] || { echo "id: $(cat "$ans")"; return 1; }
-	wait_until 30 test -n "$(pg_psql -c "SELECT 1 FROM rtcstats_dumps WHERE id = '$id'")" ||
+	wait_for 30 '[ -n "$(row_exists "$id")" ]' ||
 		{ echo "no row $id"; return 1; }
 	blob=$(pg_psql -c "SELECT blob_url FROM rtcstats_dumps WHERE id = '$id'")
 	s3_get "${blob#s3://$S3_BUCKET/}" "$T/up-$label.gz" || { echo "no object $blob"; return 1; }
