@@ -44,12 +44,56 @@ typedef struct ievent
 	json_object *value;			/* owned reference; NULL for null/undefined */
 } ievent;
 
+/* A property series of one stats id: values[k] goes with timestamps[k + off]. */
+typedef struct sprop
+{
+	const char *name;
+	json_object *values;		/* borrowed from the series object */
+	size_t		off;			/* timestamps.length - values.length, at least 0 */
+	size_t		skip;			/* values before the first timestamp (upstream: undefined) */
+	size_t		order;			/* position in JavaScript key order */
+} sprop;
+
+typedef struct sseries
+{
+	const char *id;
+	json_object *type;			/* statsType (borrowed) */
+	bool		has_type;
+	json_object *t;				/* the timestamps (borrowed) */
+	sprop	   *props;			/* sorted by off: those with a value at j are a prefix */
+	size_t		nprops;
+	bool		reordered;		/* sorting by off changed the key order */
+} sseries;
+
+/* One timestamp of one stats id that has a value; sorted by (ts, series, j). */
+typedef struct ssample
+{
+	double		ts;
+	uint32_t	s;
+	uint32_t	j;
+} ssample;
+
+/*
+ * The stats of a peer connection, kept as parsed series: the per-timestamp
+ * reports are built one at a time while emitting, so memory holds the
+ * values once, not a report object per timestamp as well.
+ */
+typedef struct istats
+{
+	json_object *series;		/* owns everything the rest borrows */
+	sseries    *s;
+	size_t		ns;
+	ssample    *samples;
+	size_t		nsamples;
+} istats;
+
 typedef struct itrace
 {
 	const char *pc;				/* borrowed from the document; NULL: the client */
 	ievent	   *ev;
 	size_t		n;
 	size_t		cap;
+	istats		stats;
 } itrace;
 
 typedef struct converter
@@ -262,6 +306,12 @@ trace_clear(itrace *tr)
 	free(tr->ev);
 	tr->ev = NULL;
 	tr->n = tr->cap = 0;
+	for (size_t i = 0; i < tr->stats.ns; i++)
+		free(tr->stats.s[i].props);
+	free(tr->stats.s);
+	free(tr->stats.samples);
+	json_object_put(tr->stats.series);
+	memset(&tr->stats, 0, sizeof(tr->stats));
 }
 
 static json_object *
@@ -545,27 +595,49 @@ truthy(json_object *v)
 	}
 }
 
+static int
+sprop_cmp(const void *a, const void *b)
+{
+	const sprop *x = a;
+	const sprop *y = b;
+
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int
+ssample_cmp(const void *a, const void *b)
+{
+	const ssample *x = a;
+	const ssample *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	return x->j < y->j ? -1 : x->j > y->j;
+}
+
 /*
- * The stats series regrouped into one report per timestamp: the series of
- * createInternalsTimeSeries() (per stats id: its type and, per property, the
- * values matched to the last timestamps), then per timestamp in order of
- * first appearance {statsId: {id, timestamp, type, ...properties}}.
+ * The stats series of a peer connection as createInternalsTimeSeries()
+ * reads them: per stats id its type and, per property, the values matched to
+ * the last timestamps.  Upstream then regroups them into one report per
+ * distinct timestamp, {statsId: {id, timestamp, type, ...properties}}, with
+ * the ids and properties in series order; build_report() does that when the
+ * report is emitted, from the samples listed here.
  *
  * series: statsId -> {"type": statsType, "t": timestamps, "p": {property: values}}
  */
 static rtcstats_status
-stats_reports(converter *cv, const char *pc, json_object *stats, itrace *tr)
+read_stats(converter *cv, const char *pc, json_object *stats, istats *st)
 {
 	json_object *series = NULL;
-	json_object *by_ts = NULL;	/* "%.17g" of the timestamp -> index into reports */
-	json_object **reports = NULL;
-	double	   *times = NULL;
-	size_t		nreports = 0,
-				cap = 0;
 	jkey	   *names = NULL,
 			   *ids = NULL;
 	size_t		nnames,
-				nids;
+				nids,
+				cap = 0;
 	rtcstats_status rc = RTCSTATS_OK;
 	char	   *id = NULL,
 			   *prop = NULL;
@@ -660,129 +732,184 @@ stats_reports(converter *cv, const char *pc, json_object *stats, itrace *tr)
 		json_object_object_add(json_object_object_get(s, "p"), prop, values);
 	}
 
-	/* regroup per timestamp */
-	if ((ids = js_keys(series, &nids)) == NULL || (by_ts = json_object_new_object()) == NULL)
+	st->series = series;
+	series = NULL;
+
+	/* index the series and list the timestamps that have a value */
+	if ((ids = js_keys(st->series, &nids)) == NULL ||
+		(st->s = calloc(nids ? nids : 1, sizeof(*st->s))) == NULL)
 	{
 		rc = nomem(cv);
 		goto done;
 	}
+	if (nids >= UINT32_MAX)
+	{
+		rc = rtcstats_fail(cv->err, RTCSTATS_ERR_TOO_LARGE, 0,
+						   PFX "too many stats ids in PeerConnections[\"%.64s\"]", pc);
+		goto done;
+	}
 	for (size_t i = 0; i < nids; i++)
 	{
-		json_object *s = ids[i].val;
-		json_object *t = json_object_object_get(s, "t");
-		bool		has_type;
-		json_object *type = get(s, "type", &has_type);
+		sseries    *ss = &st->s[st->ns++];
+		json_object *p = json_object_object_get(ids[i].val, "p");
 		jkey	   *props;
-		size_t		nprops;
+		size_t		nprops,
+					ntimes;
 
-		if (t == NULL)
+		ss->id = ids[i].key;
+		ss->type = get(ids[i].val, "type", &ss->has_type);
+		ss->t = json_object_object_get(ids[i].val, "t");
+		if (ss->t == NULL)
 			continue;			/* only "type" entries: nothing to report */
-		if ((props = js_keys(json_object_object_get(s, "p"), &nprops)) == NULL)
+		ntimes = json_object_array_length(ss->t);
+		if ((props = js_keys(p, &nprops)) == NULL ||
+			(ss->props = malloc((nprops ? nprops : 1) * sizeof(*ss->props))) == NULL)
 		{
+			free(props);
 			rc = nomem(cv);
 			goto done;
 		}
-		for (size_t j = 0; j < nprops; j++)
+		for (size_t k = 0; k < nprops; k++)
 		{
-			json_object *values = props[j].val;
-			size_t		nvalues = json_object_array_length(values);
-			size_t		ntimes = json_object_array_length(t);
+			size_t		nvalues = json_object_array_length(props[k].val);
+			sprop	   *sp = &ss->props[ss->nprops];
 
-			for (size_t k = 0; k < nvalues; k++)
-			{
-				double		ts;
-				char		key[40];
-				json_object *idx,
-						   *report,
-						   *rep;
-
-				/* timestamps[index + offset], offset = timestamps.length - values.length */
-				if (k + ntimes < nvalues)
-					continue;	/* before the first timestamp: undefined */
-				if (!get_time(json_object_array_get_idx(t, k + ntimes - nvalues), false, &ts))
-					continue;
-				if (ts == 0)
-					ts = 0;		/* -0 and 0 are one Map key */
-				snprintf(key, sizeof(key), "%.17g", ts);
-				if (json_object_object_get_ex(by_ts, key, &idx))
-					report = reports[json_object_get_int(idx)];
-				else
-				{
-					if (nreports == cap)
-					{
-						size_t		ncap = cap ? cap * 2 : 64;
-						json_object **p = realloc(reports, ncap * sizeof(*p));
-						double	   *q;
-
-						if (p == NULL)
-						{
-							free(props);
-							rc = nomem(cv);
-							goto done;
-						}
-						reports = p;
-						if ((q = realloc(times, ncap * sizeof(*q))) == NULL)
-						{
-							free(props);
-							rc = nomem(cv);
-							goto done;
-						}
-						times = q;
-						cap = ncap;
-					}
-					if (nreports >= INT32_MAX ||
-						(report = json_object_new_object()) == NULL)
-					{
-						free(props);
-						rc = nomem(cv);
-						goto done;
-					}
-					reports[nreports] = report;
-					times[nreports] = ts;
-					json_object_object_add(by_ts, key, json_object_new_int((int) nreports));
-					nreports++;
-				}
-				if (!json_object_object_get_ex(report, ids[i].key, &rep))
-				{
-					if ((rep = json_object_new_object()) == NULL)
-					{
-						free(props);
-						rc = nomem(cv);
-						goto done;
-					}
-					json_object_object_add(report, ids[i].key, rep);
-					json_object_object_add(rep, "id", json_object_new_string(ids[i].key));
-					json_object_object_add(rep, "timestamp", json_object_new_double(ts));
-					if (has_type)
-						json_object_object_add(rep, "type", json_object_get(type));
-				}
-				json_object_object_add(rep, props[j].key,
-									   json_object_get(json_object_array_get_idx(values, k)));
-			}
+			if (nvalues == 0)
+				continue;
+			sp->name = props[k].key;
+			sp->values = props[k].val;
+			sp->order = k;
+			/* timestamps[index + offset]: values before the first timestamp have none */
+			sp->off = nvalues <= ntimes ? ntimes - nvalues : 0;
+			sp->skip = nvalues > ntimes ? nvalues - ntimes : 0;
+			ss->nprops++;
 		}
 		free(props);
-	}
-	for (size_t i = 0; i < nreports; i++)
-	{
-		json_object *report = reports[i];
-
-		reports[i] = NULL;
-		if ((rc = push(cv, tr, "getStats", times[i], false, report)) != RTCSTATS_OK)
+		if (ss->nprops == 0)
+			continue;
+		qsort(ss->props, ss->nprops, sizeof(*ss->props), sprop_cmp);
+		for (size_t k = 1; k < ss->nprops; k++)
+			ss->reordered |= ss->props[k].order < ss->props[k - 1].order;
+		if (ntimes >= UINT32_MAX)
+		{
+			rc = rtcstats_fail(cv->err, RTCSTATS_ERR_TOO_LARGE, 0,
+							   PFX "too many timestamps in PeerConnections[\"%.64s\"]", pc);
 			goto done;
+		}
+		for (size_t j = ss->props[0].off; j < ntimes; j++)
+		{
+			double		ts;
+
+			if (!get_time(json_object_array_get_idx(ss->t, j), false, &ts))
+				continue;
+			if (st->nsamples == cap)
+			{
+				size_t		ncap = cap ? cap * 2 : 256;
+				ssample    *q = realloc(st->samples, ncap * sizeof(*q));
+
+				if (q == NULL)
+				{
+					rc = nomem(cv);
+					goto done;
+				}
+				st->samples = q;
+				cap = ncap;
+			}
+			st->samples[st->nsamples].ts = ts == 0 ? 0 : ts;	/* -0 and 0: one Map key */
+			st->samples[st->nsamples].s = (uint32_t) i;
+			st->samples[st->nsamples].j = (uint32_t) j;
+			st->nsamples++;
+			if (!cv->have_ts || ts > cv->max_ts)
+				cv->max_ts = ts;
+			if (!cv->have_ts || ts < cv->min_ts)
+				cv->min_ts = ts;
+			cv->have_ts = true;
+		}
 	}
+	if (st->nsamples > 1)
+		qsort(st->samples, st->nsamples, sizeof(*st->samples), ssample_cmp);
 
 done:
-	for (size_t i = 0; i < nreports; i++)
-		json_object_put(reports[i]);
-	free(reports);
-	free(times);
 	free(names);
 	free(ids);
 	free(id);
 	free(prop);
 	json_object_put(series);
-	json_object_put(by_ts);
 	return rc;
+}
+
+static int
+size_cmp(const void *a, const void *b)
+{
+	const sprop *const *x = a;
+	const sprop *const *y = b;
+
+	return (*x)->order < (*y)->order ? -1 : (*x)->order > (*y)->order;
+}
+
+/*
+ * The getStats report of the samples [from, to), all of one timestamp: the
+ * ids in series order, each {id, timestamp, type} and its properties that
+ * have a value there.  scratch holds as many pointers as the largest series
+ * has properties.  NULL when out of memory.
+ */
+static json_object *
+build_report(const istats *st, size_t from, size_t to, const sprop **scratch)
+{
+	json_object *report = json_object_new_object();
+	double		ts = st->samples[from].ts;
+
+	if (report == NULL)
+		return NULL;
+	for (size_t q = from; q < to; q++)
+	{
+		const sseries *ss = &st->s[st->samples[q].s];
+		size_t		j = st->samples[q].j;
+		json_object *rep;
+		size_t		n = 0;
+
+		/*
+		 * A timestamp repeated in one series: upstream assigns each sample in
+		 * turn, so the last one's values win, the keys in property order.
+		 */
+		if (q + 1 < to && st->samples[q + 1].s == st->samples[q].s)
+			continue;
+		if (!json_object_object_get_ex(report, ss->id, &rep))
+		{
+			if ((rep = json_object_new_object()) == NULL ||
+				json_object_object_add(report, ss->id, rep) != 0)
+			{
+				json_object_put(rep);
+				json_object_put(report);
+				return NULL;
+			}
+			json_object_object_add(rep, "id", json_object_new_string(ss->id));
+			json_object_object_add(rep, "timestamp", json_object_new_double(ts));
+			if (ss->has_type)
+				json_object_object_add(rep, "type", json_object_get(ss->type));
+		}
+		/* the properties with a value at j: a prefix, put back in key order */
+		while (n < ss->nprops && ss->props[n].off <= j)
+		{
+			scratch[n] = &ss->props[n];
+			n++;
+		}
+		if (ss->reordered)
+			qsort(scratch, n, sizeof(*scratch), size_cmp);
+		for (size_t k = 0; k < n; k++)
+		{
+			const sprop *sp = scratch[k];
+			json_object *v = json_object_array_get_idx(sp->values, j - sp->off + sp->skip);
+
+			if (json_object_object_add(rep, sp->name, json_object_get(v)) != 0)
+			{
+				json_object_put(v);
+				json_object_put(report);
+				return NULL;
+			}
+		}
+	}
+	return report;
 }
 
 static rtcstats_status
@@ -871,7 +998,7 @@ pc_trace(converter *cv, const char *pcid, json_object *pc, itrace *tr)
 		}
 	}
 	if (stats)
-		return stats_reports(cv, pcid, stats, tr);
+		return read_stats(cv, pcid, stats, &tr->stats);
 	return RTCSTATS_OK;
 }
 
@@ -886,25 +1013,56 @@ ievent_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/*
+ * Emit a trace sorted by time, stably: the getStats reports were pushed
+ * last upstream, so at an equal time they come after the other events.
+ */
 static rtcstats_status
 emit_trace(converter *cv, itrace *tr, double dump_time)
 {
-	rtcstats_status rc;
+	istats	   *st = &tr->stats;
+	const sprop **scratch = NULL;
+	size_t		maxprops = 1,
+				i = 0,
+				g = 0;
+	rtcstats_status rc = RTCSTATS_OK;
 
-	for (size_t i = 0; i < tr->n; i++)
-		if (tr->ev[i].at_dump_time)
-			tr->ev[i].ts = dump_time;
+	for (size_t k = 0; k < tr->n; k++)
+		if (tr->ev[k].at_dump_time)
+			tr->ev[k].ts = dump_time;
 	qsort(tr->ev, tr->n, sizeof(*tr->ev), ievent_cmp);
-	for (size_t i = 0; i < tr->n; i++)
+	for (size_t k = 0; k < st->ns; k++)
+		if (st->s[k].nprops > maxprops)
+			maxprops = st->s[k].nprops;
+	if (st->nsamples && (scratch = malloc(maxprops * sizeof(*scratch))) == NULL)
+		return nomem(cv);
+	while (rc == RTCSTATS_OK && (i < tr->n || g < st->nsamples))
 	{
-		ievent	   *e = &tr->ev[i];
+		if (g < st->nsamples && (i >= tr->n || st->samples[g].ts < tr->ev[i].ts))
+		{
+			size_t		h = g + 1;
+			json_object *report;
 
-		rc = rtcstats_reader_emit(cv->r, tr->pc, e->method, e->ts, e->value, NULL, cv->err);
-		if (rc != RTCSTATS_OK)
-			return rc;
+			while (h < st->nsamples && st->samples[h].ts == st->samples[g].ts)
+				h++;
+			if ((report = build_report(st, g, h, scratch)) == NULL)
+				rc = nomem(cv);
+			else
+				rc = rtcstats_reader_emit(cv->r, tr->pc, "getStats", st->samples[g].ts, report,
+										  NULL, cv->err);
+			json_object_put(report);
+			g = h;
+		}
+		else
+		{
+			ievent	   *e = &tr->ev[i++];
+
+			rc = rtcstats_reader_emit(cv->r, tr->pc, e->method, e->ts, e->value, NULL, cv->err);
+		}
 	}
+	free(scratch);
 	trace_clear(tr);
-	return RTCSTATS_OK;
+	return rc;
 }
 
 /* The metadata of an internals dump: what the document says about itself. */

@@ -374,6 +374,18 @@ peer_connection_edges(void)
 	CHECK_EQ_STR(r.ev[3].method, "getStats");
 	CHECK(strstr(r.ev[3].value, "\"a\":3") != NULL);
 
+	/*
+	 * A timestamp repeated in a series: the last sample's values win, keys in
+	 * property order; values matched from the end (p1 starts late).
+	 */
+	CHECK_EQ_LONG(read_doc("{'timestamp':1,'PeerConnections':{'1':{'stats':{"
+						   "'A-timestamp':{'statsType':'t','values':'[100,300,300]'},"
+						   "'A-p1':{'values':'[7]'},'A-p2':{'values':'[1,2,3]'}}}}}", 0, &r, &err),
+				  RTCSTATS_OK);
+	CHECK_EQ_LONG(r.n, 4);
+	CHECK_EQ_STR(r.ev[2].value, "{\"A\":{\"id\":\"A\",\"timestamp\":100.0,\"type\":\"t\",\"p2\":1}}");
+	CHECK_EQ_STR(r.ev[3].value, "{\"A\":{\"id\":\"A\",\"timestamp\":300.0,\"type\":\"t\",\"p1\":7,\"p2\":3}}");
+
 	/* peer connections in JavaScript key order: index keys first */
 	CHECK_EQ_LONG(read_doc("{'PeerConnections':{'b':{},'10':{},'2':{},'a':{}}}", 0, &r, &err),
 				  RTCSTATS_OK);
