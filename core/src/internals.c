@@ -19,10 +19,13 @@
  *   their values JSON-parsed when they parse, and one whole getStats report
  *   per distinct stats timestamp, sorted by time (stable).
  *
- * One deliberate difference: a dump without its own top-level "timestamp"
+ * Deliberate differences, all where upstream would put an event at time 0
+ * or at an undefined time: a dump without its own top-level "timestamp"
  * (Chrome before it wrote one) is taken to be made at its latest timestamp,
  * where upstream uses 0 and so reports a start time of 0 and an absolute
- * duration.
+ * duration; an updateLog entry without a numeric timestamp keeps the
+ * previous entry's time; a stats value without a numeric timestamp (before
+ * the first one, or a null in the series) is left out.
  */
 #include <math.h>
 #include <stdint.h>
@@ -44,7 +47,7 @@ typedef struct ievent
 	json_object *value;			/* owned reference; NULL for null/undefined */
 } ievent;
 
-/* A property series of one stats id: values[k] goes with timestamps[k + off]. */
+/* A property series of one stats id: timestamps[j] goes with values[j - off + skip]. */
 typedef struct sprop
 {
 	const char *name;
@@ -686,7 +689,12 @@ read_stats(converter *cv, const char *pc, json_object *stats, istats *st)
 			}
 			if (found)
 				json_object_object_add(s, "type", json_object_get(type));
-			json_object_object_add(s, "p", json_object_new_object());
+			if (json_object_object_add(s, "p", json_object_new_object()) != 0 ||
+				json_object_object_get(s, "p") == NULL)
+			{
+				rc = nomem(cv);
+				goto done;
+			}
 		}
 		/* without per-report timestamps (before M117) upstream gives no stats at all */
 		if (asprintf(&tsname, "%s-timestamp", id) < 0)
@@ -717,7 +725,13 @@ read_stats(converter *cv, const char *pc, json_object *stats, istats *st)
 				free(tsname);
 				goto done;
 			}
-			json_object_object_add(s, "t", t);
+			if (json_object_object_add(s, "t", t) != 0)
+			{
+				json_object_put(t);
+				free(tsname);
+				rc = nomem(cv);
+				goto done;
+			}
 		}
 		free(tsname);
 		if (strcmp(prop, "timestamp") == 0)
@@ -729,7 +743,12 @@ read_stats(converter *cv, const char *pc, json_object *stats, istats *st)
 			json_object_put(values);	/* read (it must parse), never reported */
 			continue;
 		}
-		json_object_object_add(json_object_object_get(s, "p"), prop, values);
+		if (json_object_object_add(json_object_object_get(s, "p"), prop, values) != 0)
+		{
+			json_object_put(values);
+			rc = nomem(cv);
+			goto done;
+		}
 	}
 
 	st->series = series;
@@ -839,7 +858,7 @@ done:
 }
 
 static int
-size_cmp(const void *a, const void *b)
+sprop_order_cmp(const void *a, const void *b)
 {
 	const sprop *const *x = a;
 	const sprop *const *y = b;
@@ -895,7 +914,7 @@ build_report(const istats *st, size_t from, size_t to, const sprop **scratch)
 			n++;
 		}
 		if (ss->reordered)
-			qsort(scratch, n, sizeof(*scratch), size_cmp);
+			qsort(scratch, n, sizeof(*scratch), sprop_order_cmp);
 		for (size_t k = 0; k < n; k++)
 		{
 			const sprop *sp = scratch[k];
