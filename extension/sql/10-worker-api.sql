@@ -119,99 +119,134 @@ COMMENT ON FUNCTION @extschema@._rtcstats_snake_case(text) IS
 'Internal: the column name of a feature (camelCase to snake_case).';
 
 /*
- * _rtcstats_feature_columns: splits one features object into what goes into
- * the columns of tab ("columns": column name -> a JSON value the column type
- * accepts) and what does not ("extra": feature name -> value as printed).
+ * _rtcstats_feature_rows: features objects (a JSON array) as rows of a
+ * features table (a JSON array in the same order of objects column name ->
+ * a JSON value the column type accepts), in one query against the catalog.
  *
- * A feature maps to the column of its snake_case name when the JSON type
+ * A feature goes to the column of its snake_case name when the JSON type
  * fits the column type: number -> integer types (rounded, within range),
  * double precision, or timestamptz (ms since the epoch, as every upstream
  * startTime is); boolean -> boolean; string -> text; anything -> jsonb or
  * text (as JSON text).  A JSON null (NaN/Infinity in upstream's output) sets
  * the column NULL.  Anything else, a name that is not plain camelCase, or a
- * column in reserved (keys, bookkeeping) goes to "extra": a hostile client
- * cannot write dump_id through a field of its create event, and an odd
- * value never fails the whole dump.
+ * column in reserved (keys, bookkeeping) goes to "extra" as printed: an
+ * unknown feature or an odd value never fails the dump, and a hostile client
+ * cannot write dump_id through a field of its create event.
  */
-CREATE FUNCTION @extschema@._rtcstats_feature_columns(tab regclass, features jsonb, reserved text[])
+CREATE FUNCTION @extschema@._rtcstats_feature_rows(tab regclass, reserved text[], objs jsonb)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-	WITH kv AS (
-		SELECT f.key, f.value, pg_catalog.jsonb_typeof(f.value) AS jt, t.typname
-		FROM pg_catalog.jsonb_each(features) AS f
-		LEFT JOIN pg_catalog.pg_attribute AS a
-			ON a.attrelid = tab
-			AND a.attname = @extschema@._rtcstats_snake_case(f.key)
-			AND a.attnum > 0 AND NOT a.attisdropped
-			AND f.key ~ '^[a-z][A-Za-z0-9]*$'
-			AND NOT (a.attname = ANY (reserved))
-		LEFT JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+BEGIN
+	-- plpgsql, not sql: its plan is cached, a SQL function's is made at every call
+	RETURN (WITH cols AS (
+		SELECT a.attname::text AS col, t.typname::text AS typ
+		FROM pg_catalog.pg_attribute AS a
+		JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+		WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
+		  AND NOT (a.attname = ANY (reserved))
+	),
+	o AS (
+		SELECT e.ordinality AS i, e.value AS obj
+		FROM pg_catalog.jsonb_array_elements(objs) WITH ORDINALITY AS e
+	),
+	k AS MATERIALIZED (		-- the column name once per key, then a hash join
+		SELECT o.i, f.key, f.value, pg_catalog.jsonb_typeof(f.value) AS jt,
+			   CASE WHEN f.key ~ '^[a-z][A-Za-z0-9]*$'
+					THEN @extschema@._rtcstats_snake_case(f.key) END AS name
+		FROM o
+		CROSS JOIN LATERAL pg_catalog.jsonb_each(o.obj) AS f
+	),
+	kv AS (
+		SELECT k.i, k.key, k.value, k.jt, c.col, c.typ
+		FROM k LEFT JOIN cols AS c ON c.col = k.name
 	),
 	conv AS (
-		SELECT key, value,
+		SELECT i, key, value, col,
 			CASE
-				WHEN typname IS NULL THEN NULL
+				WHEN typ IS NULL THEN NULL
 				WHEN jt = 'null' THEN 'null'::jsonb
-				WHEN typname = 'jsonb' THEN value
-				WHEN typname = 'text' THEN
+				WHEN typ = 'jsonb' THEN value
+				WHEN typ = 'text' THEN
 					CASE WHEN jt = 'string' THEN value ELSE pg_catalog.to_jsonb(value::text) END
-				WHEN typname = 'bool' THEN CASE WHEN jt = 'boolean' THEN value END
+				WHEN typ = 'bool' THEN CASE WHEN jt = 'boolean' THEN value END
 				WHEN jt <> 'number' THEN NULL
-				WHEN typname = 'float8' THEN
+				WHEN typ = 'float8' THEN
 					CASE WHEN pg_catalog.abs(value::text::numeric) < 1e300 THEN value END
-				WHEN typname = 'int4' THEN
-					CASE WHEN pg_catalog.round(value::text::numeric) BETWEEN -2147483648 AND 2147483647
-						 THEN pg_catalog.to_jsonb(pg_catalog.round(value::text::numeric)) END
-				WHEN typname = 'int8' THEN
+				WHEN typ IN ('int2', 'int4', 'int8') THEN
 					CASE WHEN pg_catalog.round(value::text::numeric)
-							  BETWEEN -9223372036854775808 AND 9223372036854775807
+							  BETWEEN CASE typ WHEN 'int2' THEN -32768 WHEN 'int4' THEN -2147483648
+											   ELSE -9223372036854775808 END
+								  AND CASE typ WHEN 'int2' THEN 32767 WHEN 'int4' THEN 2147483647
+											   ELSE 9223372036854775807 END
 						 THEN pg_catalog.to_jsonb(pg_catalog.round(value::text::numeric)) END
-				WHEN typname = 'timestamptz' THEN
+				WHEN typ = 'timestamptz' THEN
 					pg_catalog.to_jsonb(@extschema@._rtcstats_epoch_ms(value))
-			END AS col
+			END AS cv
 		FROM kv
+	),
+	per AS (
+		SELECT i,
+			   pg_catalog.jsonb_object_agg(col, cv) FILTER (WHERE cv IS NOT NULL) AS r,
+			   pg_catalog.jsonb_object_agg(key, value) FILTER (WHERE cv IS NULL) AS extra
+		FROM conv
+		GROUP BY i
 	)
-	SELECT pg_catalog.jsonb_build_object(
-		'columns', coalesce(pg_catalog.jsonb_object_agg(@extschema@._rtcstats_snake_case(key), col)
-							FILTER (WHERE col IS NOT NULL), '{}'),
-		'extra', pg_catalog.jsonb_object_agg(key, value) FILTER (WHERE col IS NULL))
-	FROM conv
+	SELECT coalesce(pg_catalog.jsonb_agg(
+			   coalesce(per.r, '{}')
+			   || CASE WHEN per.extra IS NOT NULL THEN pg_catalog.jsonb_build_object('extra', per.extra)
+					   ELSE '{}' END
+			   ORDER BY o.i), '[]')
+	FROM o LEFT JOIN per USING (i));
+END
 $$;
 
-COMMENT ON FUNCTION @extschema@._rtcstats_feature_columns(regclass, jsonb, text[]) IS
-'Internal: splits a features object into column values for a features table and the rest ("extra").';
+COMMENT ON FUNCTION @extschema@._rtcstats_feature_rows(regclass, text[], jsonb) IS
+'Internal: features objects as column values of a features table (the rest in "extra").';
 
 /*
- * Inserts one row into a features table: fixed (keys, set by the caller)
- * plus the features that map to columns, the rest as "extra".  Only the
- * columns present are named, so an absent feature gets the column default
- * (upstream's DEFAULT false / 0 where it has one).
+ * Inserts rows (a JSON array of objects: column -> value) into a features
+ * table in one statement.  The columns are those any row names, so a feature
+ * absent from every row gets its column default (upstream's DEFAULT false /
+ * 0 where it has one); when some rows have it and others not, those others
+ * get the default too (looked up only then: deparsing defaults is slow).
  */
-CREATE FUNCTION @extschema@._rtcstats_insert_features(tab regclass, fixed jsonb, features jsonb,
-													  reserved text[])
+CREATE FUNCTION @extschema@._rtcstats_insert_rows(tab regclass, row_set jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-	split		jsonb := @extschema@._rtcstats_feature_columns(tab, features, reserved);
-	r			jsonb := split->'columns' || fixed;
 	cols		text;
+	defaults	jsonb;
 BEGIN
-	IF split->'extra' IS NOT NULL THEN
-		r := r || pg_catalog.jsonb_build_object('extra', split->'extra');
+	IF row_set IS NULL OR pg_catalog.jsonb_array_length(row_set) = 0 THEN
+		RETURN;
 	END IF;
-	SELECT pg_catalog.string_agg(pg_catalog.quote_ident(k), ', ')
+	SELECT pg_catalog.jsonb_object_agg(a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid)::jsonb)
+	INTO defaults
+	FROM (SELECT k, count(*) AS n
+		  FROM pg_catalog.jsonb_array_elements(row_set) AS r, pg_catalog.jsonb_object_keys(r) AS k
+		  GROUP BY k) AS present
+	JOIN pg_catalog.pg_attribute AS a ON a.attrelid = tab AND a.attname = present.k
+	JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+	WHERE present.n < pg_catalog.jsonb_array_length(row_set)
+	  AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) ~ '^(true|false|-?[0-9]+(\.[0-9]+)?)$';
+	IF defaults IS NOT NULL THEN
+		SELECT pg_catalog.jsonb_agg(defaults || r.value ORDER BY r.ordinality)
+		INTO row_set
+		FROM pg_catalog.jsonb_array_elements(row_set) WITH ORDINALITY AS r;
+	END IF;
+	SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(k), ', ')
 	INTO cols
-	FROM pg_catalog.jsonb_object_keys(r) AS k;
-	EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM pg_catalog.jsonb_populate_record(NULL::%s, $1)',
+	FROM pg_catalog.jsonb_array_elements(row_set) AS r, pg_catalog.jsonb_object_keys(r) AS k;
+	EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM pg_catalog.jsonb_populate_recordset(NULL::%s, $1)',
 							  tab, cols, cols, tab)
-	USING r;
+	USING row_set;
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@._rtcstats_insert_features(regclass, jsonb, jsonb, text[]) IS
-'Internal: inserts one features row (fixed keys plus the features that map to columns).';
+COMMENT ON FUNCTION @extschema@._rtcstats_insert_rows(regclass, jsonb) IS
+'Internal: inserts rows given as a JSON array of objects into a features table.';
 
 /*
  * rtcstats_store_features: the one place where a features JSON becomes rows.
@@ -220,13 +255,15 @@ COMMENT ON FUNCTION @extschema@._rtcstats_insert_features(regclass, jsonb, jsonb
  * features at the top level, "peerConnections": [{connection features...,
  * "tracks": [{track features...}]}].  A host may add "connectionIdentifier"
  * (the peer connection id in the dump, e.g. "PC_0") to each connection, as
- * upstream's app.js does; it is stored in connection_identifier and links a
- * connection to its observations.  analysis is rtcstats_analysis_finish()'s
+ * upstream's app.js does; it is stored in connection_identifier, links a
+ * connection to its observations, and is left out of the JSON kept in
+ * features_metadata.features.  analysis is rtcstats_analysis_finish()'s
  * object (stored by _rtcstats_store_analysis, 30-analysis.sql).
  *
  * Replaces every feature, analysis and observation row of the dump, so a
  * retry or a re-extraction is harmless, and marks the dump extracted.  One
- * transaction: the caller's.
+ * transaction: the caller's.  One INSERT per table, whatever the number of
+ * connections and tracks.
  */
 CREATE FUNCTION @extschema@.rtcstats_store_features(dump_id uuid, features jsonb,
 													analysis jsonb DEFAULT NULL)
@@ -237,11 +274,9 @@ DECLARE
 	d			record;
 	m			jsonb;
 	pcs			jsonb;
-	pc			jsonb;
-	pc_index	bigint;
-	conn_id		bigint;
-	trk			jsonb;
-	trk_index	bigint;
+	bad			bigint;
+	bad_track	bigint;
+	conns		jsonb;
 	loc			jsonb;
 BEGIN
 	IF dump_id IS NULL THEN
@@ -257,6 +292,24 @@ BEGIN
 	pcs := coalesce(features->'peerConnections', '[]');
 	IF pg_catalog.jsonb_typeof(pcs) <> 'array' THEN
 		RAISE EXCEPTION 'features of dump "%": "peerConnections" must be an array', dump_id
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT min(e.ordinality) - 1 INTO bad
+	FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e
+	WHERE pg_catalog.jsonb_typeof(e.value) <> 'object';
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'features of dump "%": peerConnections[%] must be an object', dump_id, bad
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT e.ordinality - 1, t.ordinality - 1 INTO bad, bad_track
+	FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e,
+		 pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(e.value->'tracks') = 'array'
+											  THEN e.value->'tracks' ELSE '[]' END) WITH ORDINALITY AS t
+	WHERE pg_catalog.jsonb_typeof(t.value) <> 'object'
+	ORDER BY 1, 2 LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'features of dump "%": peerConnections[%].tracks[%] must be an object',
+			dump_id, bad, bad_track
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF analysis IS NOT NULL AND pg_catalog.jsonb_typeof(analysis) NOT IN ('object', 'null') THEN
@@ -292,52 +345,53 @@ BEGIN
 		   -- as the extractor printed it: without the ids a host added
 		   CASE WHEN features ? 'peerConnections'
 				THEN pg_catalog.jsonb_set(features, '{peerConnections}',
-						coalesce((SELECT pg_catalog.jsonb_agg(CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
-																	THEN e.value - 'connectionIdentifier'
-																	ELSE e.value END
-															   ORDER BY e.ordinality)
+						coalesce((SELECT pg_catalog.jsonb_agg(e.value - 'connectionIdentifier' ORDER BY e.ordinality)
 								  FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e), '[]'))
 				ELSE features END;
 
-	PERFORM @extschema@._rtcstats_insert_features('@extschema@.features_client',
-		pg_catalog.jsonb_build_object('dump_id', d.id),
-		features - 'peerConnections',
-		'{dump_id,extra}');
+	PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_client',
+		(SELECT pg_catalog.jsonb_agg(r.value || pg_catalog.jsonb_build_object('dump_id', d.id))
+		 FROM pg_catalog.jsonb_array_elements(@extschema@._rtcstats_feature_rows(
+				'@extschema@.features_client', '{dump_id,extra}',
+				pg_catalog.jsonb_build_array(features - 'peerConnections'))) AS r));
 
-	FOR pc, pc_index IN SELECT e.value, e.ordinality - 1
-						FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e
-	LOOP
-		IF pg_catalog.jsonb_typeof(pc) <> 'object' THEN
-			RAISE EXCEPTION 'features of dump "%": peerConnections[%] must be an object', dump_id, pc_index
-				USING ERRCODE = 'invalid_parameter_value';
-		END IF;
-		conn_id := pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.features_connection', 'id')::regclass);
-		PERFORM @extschema@._rtcstats_insert_features('@extschema@.features_connection',
-			pg_catalog.jsonb_build_object('id', conn_id, 'dump_id', d.id,
-										  'connection_index', pc_index,
-										  'connection_identifier',
-										  CASE WHEN pg_catalog.jsonb_typeof(pc->'connectionIdentifier') = 'string'
-											   THEN pc->'connectionIdentifier' END),
-			pc - 'tracks' - 'connectionIdentifier',
-			'{id,dump_id,connection_index,connection_identifier,extra}');
-
-		IF pg_catalog.jsonb_typeof(pc->'tracks') = 'array' THEN
-			FOR trk, trk_index IN SELECT e.value, e.ordinality - 1
-								  FROM pg_catalog.jsonb_array_elements(pc->'tracks') WITH ORDINALITY AS e
-			LOOP
-				IF pg_catalog.jsonb_typeof(trk) <> 'object' THEN
-					RAISE EXCEPTION 'features of dump "%": peerConnections[%].tracks[%] must be an object',
-						dump_id, pc_index, trk_index
-						USING ERRCODE = 'invalid_parameter_value';
-				END IF;
-				PERFORM @extschema@._rtcstats_insert_features('@extschema@.features_track',
-					pg_catalog.jsonb_build_object('dump_id', d.id, 'connection_id', conn_id,
-												  'track_index', trk_index),
-					trk,
-					'{id,dump_id,connection_id,track_index,extra}');
-			END LOOP;
-		END IF;
-	END LOOP;
+	-- connections get their ids first: the tracks reference them
+	SELECT pg_catalog.jsonb_agg(
+			r.value
+			|| pg_catalog.jsonb_build_object(
+				'id', pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.features_connection', 'id')::regclass),
+				'dump_id', d.id,
+				'connection_index', r.ordinality - 1,
+				'connection_identifier', CASE WHEN pg_catalog.jsonb_typeof(pcs->(r.ordinality::integer - 1)->'connectionIdentifier') = 'string'
+											  THEN pcs->(r.ordinality::integer - 1)->'connectionIdentifier' END)
+			ORDER BY r.ordinality)
+	INTO conns
+	FROM pg_catalog.jsonb_array_elements(@extschema@._rtcstats_feature_rows(
+			'@extschema@.features_connection', '{id,dump_id,connection_index,connection_identifier,extra}',
+			(SELECT pg_catalog.jsonb_agg(e.value - 'tracks' - 'connectionIdentifier' ORDER BY e.ordinality)
+			 FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e))) WITH ORDINALITY AS r;
+	IF conns IS NOT NULL THEN
+		PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_connection', conns);
+		-- tracks: one array for the whole dump, then their keys
+		WITH t AS (
+			SELECT e.ordinality - 1 AS pc_index, x.ordinality - 1 AS track_index, x.value,
+				   pg_catalog.row_number() OVER (ORDER BY e.ordinality, x.ordinality) AS n
+			FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e,
+				 pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(e.value->'tracks') = 'array'
+													  THEN e.value->'tracks' ELSE '[]' END) WITH ORDINALITY AS x
+		), converted AS (
+			SELECT r.value, r.ordinality AS n
+			FROM pg_catalog.jsonb_array_elements(@extschema@._rtcstats_feature_rows(
+					'@extschema@.features_track', '{id,dump_id,connection_id,track_index,extra}',
+					(SELECT coalesce(pg_catalog.jsonb_agg(t.value ORDER BY t.n), '[]') FROM t))) WITH ORDINALITY AS r
+		)
+		SELECT pg_catalog.jsonb_agg(converted.value || pg_catalog.jsonb_build_object(
+					'dump_id', d.id, 'connection_id', conns->(t.pc_index::integer)->'id',
+					'track_index', t.track_index) ORDER BY t.n)
+		INTO m
+		FROM t JOIN converted USING (n);
+		PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_track', m);
+	END IF;
 
 	-- 30-analysis.sql; plpgsql resolves it at run time
 	PERFORM @extschema@._rtcstats_store_analysis(d.id,
