@@ -125,7 +125,8 @@ start_proxy() {
 		if curl -fsS -o /dev/null "http://$proxy_host:$proxy_port/healthcheck" 2>/dev/null; then
 			return 0
 		fi
-		if ! proxy_running; then
+		# (not proxy_running: until its exec, the child is still start-stop-daemon)
+		if ! kill -0 "$(cat "$proxy_pid" 2>/dev/null)" 2>/dev/null; then
 			tail -n 20 "$logdir/proxy.log" >&2
 			die "rtcstats-proxy exited at start (log: $logdir/proxy.log; flags: ${args[*]})"
 		fi
@@ -261,7 +262,8 @@ wait_extracted() {
 			psql_demo -c "select $label_sql as dump, id, attempts, last_error from rtcstats_dumps
 				where extracted_at is null order by 1" >&2 || true
 			die "timed out after ${timeout}s waiting for extraction ($1/$n_samples samples arrived, $2/$4 extracted).
-  Logs: $logdir/proxy.log (proxy: uploads, inserts), $logdir/postgres.log (workers), $state/replay.log"
+  Logs: $logdir/proxy.log (proxy: uploads, inserts), $logdir/postgres.log (workers), $state/replay.log
+  make demo again waits again (the samples are not sent twice); RTCSTATS_DEMO_TIMEOUT=<s> waits longer."
 		fi
 		sleep 0.5
 	done
