@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +36,12 @@
 
 /* Longest metadata line kept for the row's metadata column. */
 #define META_MAX_BYTES (1024 * 1024)
+/*
+ * Pipeline threads run at a lower priority than the event loop: on a busy
+ * host the loop keeps receiving (the spool absorbs the backlog) rather than
+ * competing with gzip and the anonymizer for the CPU.
+ */
+#define PIPELINE_NICE 10
 
 typedef struct job
 {
@@ -49,6 +57,13 @@ static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;	/* a job finished */
 static job *qhead,
 		   *qtail;
 static long queued;				/* in the list plus being processed */
+/*
+ * Consecutive failed attempts over all jobs: while storage or the database
+ * is down every job would fail, so the whole pipeline pauses (with the same
+ * backoff) instead of hammering it with one request per queued dump.
+ */
+static int	consecutive_failures;
+static int64_t paused_until;
 static bool stopping;
 static pthread_t *threads;
 static int nthreads;
@@ -109,6 +124,13 @@ take_job(void)
 		int64_t		now = proxy_now_ms();
 		int64_t		earliest = INT64_MAX;
 
+		if (paused_until > now)
+		{
+			struct timespec ts = {paused_until / 1000, (paused_until % 1000) * 1000000};
+
+			pthread_cond_timedwait(&qcond, &qlock, &ts);
+			continue;
+		}
 		for (job *p = qhead; p; prev = p, p = p->next)
 		{
 			if (p->not_before <= now)
@@ -141,19 +163,36 @@ take_job(void)
 	return j;
 }
 
+/* 1 s, 2 s, 4 s, ... after n failures, capped at retry-max-delay. */
+static int64_t
+backoff_ms(int n)
+{
+	int64_t		cap = (int64_t) proxy_cfg.retry_max_delay * 1000;
+	int64_t		delay = 1000;
+
+	for (int i = 1; i < n && delay < cap; i++)
+		delay *= 2;
+	return delay < cap ? delay : cap;
+}
+
 static void
 finish_job(job *j, outcome o)
 {
 	pthread_mutex_lock(&qlock);
+	if (o == RETRY)
+	{
+		consecutive_failures++;
+		paused_until = proxy_now_ms() + backoff_ms(consecutive_failures);
+	}
+	else if (consecutive_failures > 0)
+	{
+		consecutive_failures = 0;
+		paused_until = 0;
+		pthread_cond_broadcast(&qcond);
+	}
 	if (o == RETRY && !stopping)
 	{
-		int64_t		delay = 1000;
-
-		for (int i = 1; i < j->attempts && delay < (int64_t) proxy_cfg.retry_max_delay * 1000; i++)
-			delay *= 2;
-		if (delay > (int64_t) proxy_cfg.retry_max_delay * 1000)
-			delay = (int64_t) proxy_cfg.retry_max_delay * 1000;
-		j->not_before = proxy_now_ms() + delay;
+		j->not_before = proxy_now_ms() + backoff_ms(j->attempts);
 		if (qtail)
 			qtail->next = j;
 		else
@@ -565,6 +604,7 @@ worker_main(void *arg)
 	worker	   *w = arg;
 	job		   *j;
 
+	(void) setpriority(PRIO_PROCESS, (id_t) syscall(SYS_gettid), PIPELINE_NICE);
 	while ((j = take_job()) != NULL)
 	{
 		j->attempts++;

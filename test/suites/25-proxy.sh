@@ -12,6 +12,8 @@
 # no error).  file:// storage throughout.  Ports 18088 and 18089.
 #
 #   BUILD (default build)  where the programs are built
+#   SANITIZE=1             build with ASan+UBSan (use with BUILD=build-san; the
+#                          valgrind part is then left out)
 set -u
 cd "$(dirname "$0")/../.."
 trap '' PIPE	# the raw client writes to sockets the proxy may have closed
@@ -166,7 +168,7 @@ ws_server_close_code() {	# reads until the server's close frame: prints its code
 ws_drop() { exec 3>&-; }
 
 # ------------------------------------------------------------------ build ---
-if ! make -s "$PROXY" "$REPLAY" "$ANON" >"$T/build.log" 2>&1; then
+if ! make -s ${SANITIZE:+SANITIZE=$SANITIZE} "$PROXY" "$REPLAY" "$ANON" >"$T/build.log" 2>&1; then
 	fail "build"; tail -n 20 "$T/build.log"; finish
 fi
 ok "built rtcstats-proxy, rtcstats-replay, rtcstats-anonymize"
@@ -570,7 +572,9 @@ else
 fi
 
 # ------------------------------------------------------------- valgrind ---
-if command -v valgrind >/dev/null; then
+if [ "${SANITIZE:-0}" = 1 ]; then
+	echo "(valgrind part not run on a sanitizer build)"
+elif command -v valgrind >/dev/null; then
 	mkdir -p "$T/vg"
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--show-leak-kinds=definite --log-file="$T/vg/valgrind.log" \
