@@ -73,7 +73,8 @@ def ignored(path):
 # ---- Dockerfiles ----
 KNOWN = {"FROM", "RUN", "COPY", "ADD", "WORKDIR", "ENV", "ARG", "USER", "EXPOSE", "VOLUME",
          "ENTRYPOINT", "CMD", "LABEL", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "ONBUILD"}
-BASES = {"debian:12", "debian:12-slim", "debian:bookworm", "debian:bookworm-slim", "postgres:15",
+# Debian 12 images only (the steps are Debian 12's); "postgres:15" alone would follow Debian
+BASES = {"debian:12", "debian:12-slim", "debian:bookworm", "debian:bookworm-slim",
          "postgres:15-bookworm"}
 MAKE_TARGETS = {"all", "extension-install"}
 
@@ -301,6 +302,8 @@ broken "a make target the build does not use" "RUN make check" \
 	's|RUN make -j"$(nproc)" all|RUN make -j"$(nproc)" all \&\& make check|' Dockerfile.proxy
 broken "a build step other than install-deps.sh" "install-deps.sh must run as is" \
 	's|RUN bash tools/install-deps.sh|RUN bash tools/install-deps.sh --all|' Dockerfile.postgres
+broken "a base image that is not pinned to Debian 12" "is not a Debian 12 one" \
+	's|^FROM postgres:15-bookworm$|FROM postgres:15|' Dockerfile.postgres
 broken "COPY --from an unknown stage" "names no earlier stage" 's|--from=build|--from=builder|' Dockerfile.postgres
 broken "a bucket minio-init does not create" "creates the bucket" 's|local/rtcstats$|local/other|' docker-compose.yml
 broken "a DSN with the wrong password" "names the postgres service" \
