@@ -243,6 +243,19 @@ read -r done_n inflight <<<"$row"
 check "SIGTERM: no dump left half-done ($done_n extracted, $inflight claimed and not stored)" \
 	test "$inflight" = 0 -a "$done_n" -ge 1
 
+# 4b. --concurrency 4 over the backlog: SKIP LOCKED gives each dump to one worker
+psql_q -c "SELECT count(rtcstats_retry_dump(id)) FROM backlog" >/dev/null
+"$W" --dsn "$DSN" --storage-url "file://$store" --once --concurrency 4 --name par 2>"$log"
+check "--concurrency 4: exit 0" test $? = 0
+row=$(psql_q -F' ' -c "SELECT count(*) FILTER (WHERE extracted_at IS NOT NULL AND attempts = 1),
+		count(DISTINCT claimed_by) FROM rtcstats_dumps JOIN backlog USING (id)")
+read -r once_n claimers <<<"$row"
+check "--concurrency 4: every backlog dump extracted exactly once ($once_n of 300)" test "$once_n" = 300
+check "--concurrency 4: shared between workers ($claimers names)" test "$claimers" -ge 2
+check "--concurrency 4: 300 extractions logged, no dump twice" \
+	test "$(grep -o 'event=extracted dump=[0-9a-f-]*' "$log" | sort -u | wc -l)" = 300 -a \
+		 "$(grep -c 'event=extracted' "$log")" = 300
+
 # 5. retention: rows deleted, objects queued, the worker purges them
 before=$(ls "$store" | grep -c '\.gz$')
 deleted=$(psql_q -c "SELECT rtcstats_delete_dumps_older_than('0 s', 50)")
