@@ -56,7 +56,8 @@ SELECT (SELECT count(*) FROM rtcstats_dump_events(rtcstats_anonymize_dump(pg_rea
 	   (rtcstats_features(pg_read_binary_file(:'raw')) - 'peerConnections') AS same_client_features;
 
 -- bad input
-SELECT pg_temp.err($$SELECT rtcstats_anonymize_dump('garbage'::bytea)$$);
+SELECT pg_temp.err($$SELECT rtcstats_anonymize_dump('garbage'::bytea)$$)
+	   LIKE '22P02: invalid dump at line 1: not an rtcstats dump%' AS not_a_dump;
 SELECT pg_temp.err($$SELECT rtcstats_anonymize_dump(convert_to(E'RTCStatsDump\n{}\n[1,\n', 'UTF8'))$$);
 SELECT pg_temp.err($$SELECT rtcstats_anonymize_dump('\x1f8b0800'::bytea)$$);
 
