@@ -301,6 +301,26 @@ rtcstats_obfuscate_address_into(const char *s, size_t len, char *out)
 	return keep(s, len, out);	/* a hostname (mDNS "*.local") */
 }
 
+/*
+ * Whether s is an IP address written on its own: a dotted quad or an IPv6
+ * address (with an optional zone).  Used where addresses sit in free text
+ * (webrtc-internals values), where "four dot-separated parts" or "has a
+ * colon" would catch host names, URLs and times.
+ */
+bool
+rtcstats_is_ip_address(const char *s, size_t len)
+{
+	int			octets[4];
+	ipv6_text	a;
+	const char *zone;
+
+	if (memchr(s, ':', len) == NULL)
+		return parse_dotted_quad(s, len, octets, false);
+	zone = memchr(s, '%', len);
+	return parse_ipv6(s, zone ? (size_t) (zone - s) : len, &a) &&
+		a.value[7] != MASKED_GROUP && a.value[6] != MASKED_GROUP;
+}
+
 char *
 rtcstats_obfuscate_address(const char *address)
 {

@@ -39,6 +39,7 @@
 #include "tables.h"
 
 #define DEFAULT_MAX_DEPTH 64
+#define DEFAULT_MAX_DOCUMENT (256 * 1024 * 1024)
 
 /* A growable string; an allocation failure is sticky and checked once at the end. */
 typedef struct sbuf
@@ -599,6 +600,8 @@ struct rtcstats_anonymizer
 	sbuf		out;			/* the line being written */
 	sbuf		scratch;		/* a rewritten string value */
 	sbuf		parsebuf;		/* a line with long integers widened */
+	bool		internals;		/* a webrtc-internals document, collected whole */
+	sbuf		doc;
 	char		ckey_address[24];
 	char		ckey_related[24];
 	char		ckey_type[24];
@@ -791,8 +794,8 @@ anonymize_report(rtcstats_anonymizer *a, json_object *report, bool *nomem)
 }
 
 /* An event line: returns whether the array was changed (or holds an address field). */
-static bool
-anonymize_event(rtcstats_anonymizer *a, json_object *arr, bool *nomem)
+bool
+rtcstats_anonymize_event(rtcstats_anonymizer *a, json_object *arr, bool *nomem)
 {
 	size_t		n = json_object_array_length(arr);
 	json_object *jm = n > 0 ? json_object_array_get_idx(arr, 0) : NULL;
@@ -898,6 +901,79 @@ anonymize_event(rtcstats_anonymizer *a, json_object *arr, bool *nomem)
 			json_object_array_put_idx(arr, 2, rewritten(a, value, REWRITE_ADDRESS, nomem));
 	}
 	return touched;
+}
+
+static bool
+is_text_delimiter(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == ',' || c == ';' || c == '"' ||
+		c == '\'' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' ||
+		c == '<' || c == '>' || c == '=' || c == '|';
+}
+
+/* One word of free text: an address, "address:port", "address/prefix" or "address." is masked. */
+static void
+sb_put_word(sbuf *b, const char *w, size_t n)
+{
+	size_t		core = n;
+	const char *colon;
+
+	/* sentence punctuation after an address */
+	while (core > 0 && (w[core - 1] == '.' || w[core - 1] == ':'))
+		core--;
+	if (rtcstats_is_ip_address(w, core))
+	{
+		sb_put_obfuscated(b, w, core);
+		sb_put(b, w + core, n - core);
+		return;
+	}
+	/* a.b.c.d:port and a.b.c.d/len */
+	for (size_t i = 0; i < n; i++)
+		if ((w[i] == ':' || w[i] == '/') && i > 0 && rtcstats_is_ip_address(w, i) &&
+			memchr(w, ':', i) == NULL)
+		{
+			sb_put_obfuscated(b, w, i);
+			sb_put(b, w + i, n - i);
+			return;
+		}
+	/* an IPv6 address with a prefix length */
+	if ((colon = memchr(w, '/', n)) != NULL && rtcstats_is_ip_address(w, (size_t) (colon - w)))
+	{
+		sb_put_obfuscated(b, w, (size_t) (colon - w));
+		sb_put(b, colon, n - (size_t) (colon - w));
+		return;
+	}
+	sb_put(b, w, n);
+}
+
+json_object *
+rtcstats_anonymize_text(rtcstats_anonymizer *a, const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	a->scratch.len = 0;
+	a->scratch.nomem = false;
+	while (i < len)
+	{
+		size_t		j = i;
+
+		if (is_text_delimiter(s[i]))
+		{
+			while (j < len && is_text_delimiter(s[j]))
+				j++;
+			sb_put(&a->scratch, s + i, j - i);
+		}
+		else
+		{
+			while (j < len && !is_text_delimiter(s[j]))
+				j++;
+			sb_put_word(&a->scratch, s + i, j - i);
+		}
+		i = j;
+	}
+	if (a->scratch.nomem)
+		return NULL;
+	return json_object_new_string_len(a->scratch.data ? a->scratch.data : "", (int) a->scratch.len);
 }
 
 /* The metadata line: its remoteAddresses (the WebSocket peers). */
@@ -1028,6 +1104,12 @@ widen_long_integers(sbuf *b, const char *line, size_t len, size_t *outlen)
 	return b->data;
 }
 
+const char *
+rtcstats_widen_long_integers(rtcstats_anonymizer *a, const char *s, size_t len, size_t *outlen)
+{
+	return widen_long_integers(&a->parsebuf, s, len, outlen);
+}
+
 static rtcstats_status
 on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *err)
 {
@@ -1046,11 +1128,24 @@ on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *er
 		if (len == 12 && memcmp(line, "RTCStatsDump", 12) == 0)
 			return emit(a, line, len, lineno, err);
 		if (len > 0 && line[0] == '{')
+			a->internals = true;
+		else
 			return rtcstats_fail(err, RTCSTATS_ERR_FORMAT, 1,
-								 "a webrtc-internals JSON document: only rtcstats dumps "
-								 "(first line \"RTCStatsDump\") can be anonymized");
-		return rtcstats_fail(err, RTCSTATS_ERR_FORMAT, 1,
-							 "not an rtcstats dump: the first line is not \"RTCStatsDump\"");
+								 "not an rtcstats dump: the first line is not \"RTCStatsDump\" "
+								 "and the input is not a webrtc-internals JSON document");
+	}
+	if (a->internals)
+	{
+		/* one JSON document: collect it, bounded, anonymize it at the end */
+		if (len + 1 > a->opts.max_document_bytes - a->doc.len || len + 1 > a->opts.max_document_bytes)
+			return rtcstats_fail(err, RTCSTATS_ERR_TOO_LARGE, lineno,
+								 "webrtc-internals document is larger than %zu bytes",
+								 a->opts.max_document_bytes);
+		sb_put(&a->doc, line, len);
+		sb_put(&a->doc, "\n", 1);
+		if (a->doc.nomem)
+			return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, lineno, "out of memory");
+		return RTCSTATS_OK;
 	}
 	if (len == 0)
 		return RTCSTATS_OK;		/* empty lines are dropped, as upstream's stream does */
@@ -1113,7 +1208,7 @@ on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *er
 			}
 			return rtcstats_fail(err, RTCSTATS_ERR_LINE_SHAPE, lineno, "line is not a JSON array");
 		}
-		touched = anonymize_event(a, obj, &nomem);
+		touched = rtcstats_anonymize_event(a, obj, &nomem);
 	}
 	if (nomem)
 		rc = rtcstats_fail(err, RTCSTATS_ERR_NOMEM, lineno, "out of memory");
@@ -1145,6 +1240,8 @@ rtcstats_anonymizer_new(const rtcstats_reader_options *opts, rtcstats_write_fn w
 		a->opts = *opts;
 	if (a->opts.max_depth <= 0)
 		a->opts.max_depth = DEFAULT_MAX_DEPTH;
+	if (a->opts.max_document_bytes == 0)
+		a->opts.max_document_bytes = DEFAULT_MAX_DOCUMENT;
 	a->write = write;
 	a->arg = arg;
 	compressed_key(key_address, a->ckey_address, sizeof(a->ckey_address));
@@ -1185,6 +1282,12 @@ rtcstats_anonymizer_finish(rtcstats_anonymizer *a, rtcstats_error *err)
 	rc = rtcstats_input_finish(a->input, err);
 	if (rc == RTCSTATS_OK && a->nlines == 0)
 		rc = rtcstats_fail(err, RTCSTATS_ERR_FORMAT, 0, "the dump is empty");
+	else if (rc == RTCSTATS_OK && a->internals)
+	{
+		rc = rtcstats_anonymize_internals(a, a->doc.data, a->doc.len, a->opts.max_depth,
+										  a->write, a->arg, err);
+		sb_free(&a->doc);
+	}
 	else if (rc == RTCSTATS_OK && !a->have_metadata)
 		rc = rtcstats_fail(err, RTCSTATS_ERR_FORMAT, a->nlines,
 						   "the dump ends before its metadata line");
@@ -1203,6 +1306,7 @@ rtcstats_anonymizer_free(rtcstats_anonymizer *a)
 	sb_free(&a->out);
 	sb_free(&a->scratch);
 	sb_free(&a->parsebuf);
+	sb_free(&a->doc);
 	free(a);
 }
 

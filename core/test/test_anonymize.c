@@ -563,6 +563,102 @@ test_numbers(void)
 	free(s.data);
 }
 
+/* ---- webrtc-internals documents ---- */
+
+/* The string at path a/b/c... of o (keys, or array indexes as numbers), or NULL. */
+static const char *
+str_at(json_object *o, const char *const *path)
+{
+	for (; *path && o; path++)
+	{
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t) atoi(*path));
+		else if (!json_object_object_get_ex(o, *path, &o))
+			return NULL;
+	}
+	return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
+}
+#define AT(o, ...) str_at((o), (const char *const []) {__VA_ARGS__, NULL})
+
+static void
+test_internals(void)
+{
+	const char *doc =
+		"{\n \"PeerConnections\": {\n  \"1-1\": {\n"
+		"   \"rtcConfiguration\": \"{ iceServers: [turn:198.51.100.9] }\",\n"
+		"   \"updateLog\": [\n"
+		"    {\"type\": \"icecandidate (host)\", \"value\": \"sdpMid: 0, sdpMLineIndex: 0, candidate: candidate:1 1 udp 2122194687 192.0.2.2 35551 typ host generation 0\"},\n"
+		"    {\"type\": \"icecandidate\", \"value\": \"{\\\"candidate\\\":\\\"candidate:1 1 udp 5 192.0.2.2 9 typ host generation 0\\\",\\\"sdpMid\\\":\\\"0\\\"}\"},\n"
+		"    {\"type\": \"setLocalDescription\", \"value\": \"type: offer, sdp: v=0\\r\\nc=IN IP4 192.0.2.2\\r\\na=candidate:1 1 udp 5 fd00::2 9 typ host\\r\\n\"},\n"
+		"    {\"type\": \"iceconnectionstatechange\", \"value\": \"connected\"},\n"
+		"    {\"type\": \"icecandidateerror\", \"value\": \"url: stun:stun.example.com:3478, address: 192.0.2.2, port: 5000, host_candidate: 192.0.2.2:5000, error_text: x, error_code: 701\"},\n"
+		"    {\"type\": \"something\", \"value\": \"{\\\"note\\\":[\\\"via 203.0.113.7:3478.\\\"]}\"}\n"
+		"   ],\n"
+		"   \"stats\": {\n"
+		"    \"I1-address\": {\"statsType\": \"local-candidate\", \"values\": \"[\\\"192.0.2.2\\\",\\\"fd00::2\\\"]\"},\n"
+		"    \"I1-candidateType\": {\"statsType\": \"local-candidate\", \"values\": \"[\\\"host\\\",\\\"host\\\"]\"},\n"
+		"    \"I2-address\": {\"statsType\": \"local-candidate\", \"values\": \"[\\\"198.51.100.9\\\"]\"},\n"
+		"    \"I2-ip\": {\"statsType\": \"local-candidate\", \"values\": \"[\\\"198.51.100.9\\\"]\"},\n"
+		"    \"I2-candidateType\": {\"statsType\": \"local-candidate\", \"values\": \"[\\\"relay\\\"]\"},\n"
+		"    \"I2-relatedAddress\": {\"statsType\": \"local-candidate\", \"values\": \"[\\\"192.0.2.2\\\"]\"},\n"
+		"    \"I2-port\": {\"statsType\": \"local-candidate\", \"values\": \"[3478]\"}\n"
+		"   }\n  }\n },\n \"getUserMedia\": [],\n \"UserAgent\": \"Mozilla/5.0\"\n}\n";
+	sink		s = {0};
+	rtcstats_error err;
+	json_object *o;
+
+	CHECK_EQ_LONG(anonymize(doc, strlen(doc), 100, NULL, &s, &err, NULL), RTCSTATS_OK);
+	o = json_tokener_parse(s.data ? s.data : "");
+	CHECK(o != NULL);
+	if (o == NULL)
+	{
+		printf("  output: %s\n  error: %s\n", s.data ? s.data : "(none)", err.detail);
+		free(s.data);
+		return;
+	}
+	/* text values: each word that is an address, the rest as written */
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "0", "value"),
+				 "sdpMid: 0, sdpMLineIndex: 0, candidate: candidate:1 1 udp 2122194687 192.0.2.x 35551 typ host generation 0");
+	/* JSON values: the event of that type, as in a dump */
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "1", "value"),
+				 "{\"candidate\":\"candidate:1 1 UDP 5 192.0.2.x 9 typ host\",\"sdpMid\":\"0\"}");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "2", "value"),
+				 "type: offer, sdp: v=0\r\nc=IN IP4 192.0.2.x\r\na=candidate:1 1 udp 5 fd00:0:0:x:x:x:x:x 9 typ host\r\n");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "3", "value"), "connected");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "4", "value"),
+				 "url: stun:stun.example.com:3478, address: 192.0.2.x, port: 5000, host_candidate: 192.0.2.x:5000, error_text: x, error_code: 701");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "5", "value"), "{\"note\":[\"via 203.0.113.x:3478.\"]}");
+	/* stats series: address, ip and relatedAddress; a relay candidate keeps its address */
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "stats", "I1-address", "values"),
+				 "[\"192.0.2.x\",\"fd00:0:0:x:x:x:x:x\"]");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "stats", "I2-address", "values"), "[\"198.51.100.9\"]");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "stats", "I2-ip", "values"), "[\"198.51.100.9\"]");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "stats", "I2-relatedAddress", "values"), "[\"192.0.2.x\"]");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "stats", "I2-port", "values"), "[3478]");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "rtcConfiguration"), "{ iceServers: [turn:198.51.100.9] }");
+	CHECK_EQ_STR(AT(o, "UserAgent"), "Mozilla/5.0");
+	CHECK(strstr(s.data, "192.0.2.2") == NULL && strstr(s.data, "fd00::2") == NULL);
+	/* one document, ending with a newline; anonymizing it again changes nothing */
+	CHECK(s.len > 0 && s.data[s.len - 1] == '\n');
+	{
+		sink		s2 = {0};
+
+		CHECK_EQ_LONG(anonymize(s.data, s.len, 4096, NULL, &s2, &err, NULL), RTCSTATS_OK);
+		CHECK(s2.len == s.len && memcmp(s2.data, s.data, s.len) == 0);
+		free(s2.data);
+	}
+	json_object_put(o);
+
+	/* bounded: a document over max_document_bytes is refused */
+	{
+		rtcstats_reader_options opts = {.max_document_bytes = 200};
+
+		s.len = 0;
+		CHECK_EQ_LONG(anonymize(doc, strlen(doc), 100, &opts, &s, &err, NULL), RTCSTATS_ERR_TOO_LARGE);
+	}
+	free(s.data);
+}
+
 /* A dump that must fail with code at line, its message containing what. */
 static void
 check_bad(const char *text, size_t len, rtcstats_status code, long line, const char *what,
@@ -594,7 +690,8 @@ test_bad_input(void)
 	BAD("", RTCSTATS_ERR_FORMAT, 0, "the dump is empty");
 	BAD("RTCStatsDump\n", RTCSTATS_ERR_FORMAT, 1, "before its metadata line");
 	BAD("hello\n{}\n", RTCSTATS_ERR_FORMAT, 1, "not an rtcstats dump");
-	BAD("{\"PeerConnections\":{}}", RTCSTATS_ERR_FORMAT, 1, "webrtc-internals");
+	BAD("{\"PeerConnections\":{}", RTCSTATS_ERR_JSON, 0, "webrtc-internals dump is not a valid JSON object");
+	BAD("{\"PeerConnections\":{}} x", RTCSTATS_ERR_JSON, 0, "webrtc-internals dump is not a valid JSON object");
 	BAD("RTCStatsDump\n{oops\n", RTCSTATS_ERR_JSON, 2, "metadata line is not valid JSON");
 	BAD("RTCStatsDump\n[1]\n", RTCSTATS_ERR_FORMAT, 2, "metadata line is not a JSON object");
 	BAD("RTCStatsDump\n{}\n[1,2,3]\nnot json\n", RTCSTATS_ERR_JSON, 4, "line is not valid JSON");
@@ -744,6 +841,7 @@ main(void)
 	test_sdp();
 	test_dump();
 	test_numbers();
+	test_internals();
 	test_bad_input();
 	test_corpus();
 	return check_summary("anonymize");

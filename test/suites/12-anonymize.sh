@@ -2,7 +2,8 @@
 # rtcstats-anonymize: the raw corpus dump gives upstream's anonymized dump
 # (JSON-equal line by line, numbers exact; our deliberate IPv6 form, spec
 # section 7, is what the expected file holds), from plain, gzip and stdin
-# input; no original address survives; bad input and usage errors give
+# input; no original address survives; the features stay the same but for the
+# addresses; webrtc-internals documents too; bad input and usage errors give
 # "file:line: reason" and the documented exit status, and leave no OUT.
 set -u
 cd "$(dirname "$0")/../.."
@@ -64,6 +65,22 @@ for dump in test/corpus/dumps/*.rtcstats; do
 		fail "$dump: $(cat "$tmp/err")"; fi
 done
 
+# 3b. what the extractor sees is unchanged but for the addresses themselves
+"$BUILD/bin/rtcstats-features" "$tmp/out.rtcstats" > "$tmp/out.features.json" 2>&1
+"$BUILD/test/json-compare" "$tmp/out.features.json" test/corpus/expected/av-call.raw.features.json > "$tmp/fdiff"
+if [ -s "$tmp/fdiff" ] && ! grep -v 'Address: different string' "$tmp/fdiff" | grep -q .; then ok; else
+	fail "features of the anonymized dump differ beyond the address features:"; cat "$tmp/fdiff"; fi
+
+# 3c. a webrtc-internals document: anonymized as one JSON document, same features
+if "$ANON" test/corpus/dumps/internals-gumonly.json.gz "$tmp/int.json" 2> "$tmp/err" &&
+	"$BUILD/bin/rtcstats-features" "$tmp/int.json" > "$tmp/int.features.json" &&
+	"$BUILD/test/json-compare" "$tmp/int.features.json" test/corpus/expected/internals-gumonly.features.json > /dev/null
+then ok; else fail "internals-gumonly: $(cat "$tmp/err")"; fi
+printf '{"PeerConnections":{"1":{"updateLog":[{"type":"icecandidate","value":"candidate: candidate:1 1 udp 5 192.0.2.2 9 typ host"}],"stats":{"c-address":{"values":"[\\"fd00::2\\"]"}}}}}\n' > "$tmp/int2.json"
+if "$ANON" "$tmp/int2.json" - > "$tmp/int2.out" 2> "$tmp/err" && grep -q '192.0.2.x 9 typ host' "$tmp/int2.out" &&
+	grep -q 'fd00:0:0:x:x:x:x:x' "$tmp/int2.out" && ! grep -q -e '192\.0\.2\.2' -e 'fd00::2' "$tmp/int2.out"
+then ok; else fail "internals addresses: $(cat "$tmp/err" "$tmp/int2.out")"; fi
+
 # 4. bad input: exit 1, "file:line: reason", no OUT left behind
 bad() {	# name, content (printf format), expected message
 	printf "$2" > "$tmp/$1"
@@ -79,7 +96,7 @@ bad nojson.rtcstats 'RTCStatsDump\n{}\n["publicIP",null,"203.0.113.7",1]\nnot js
 bad notarray.rtcstats 'RTCStatsDump\n{}\n{"a":1}\n' "notarray.rtcstats:3: line is not a JSON array"
 bad meta.rtcstats 'RTCStatsDump\n[1]\n' "meta.rtcstats:2: metadata line is not a JSON object"
 bad utf8.rtcstats 'RTCStatsDump\n{}\n["publicIP",null,"\xff",1]\n' "utf8.rtcstats:3: line is not valid JSON"
-bad internals.json '{"PeerConnections":{}}\n' "internals.json:1: a webrtc-internals JSON document"
+bad internals.json '{"PeerConnections":{}\n' "internals.json: webrtc-internals dump is not a valid JSON object"
 head -c 2000 "$tmp/raw.gz" > "$tmp/trunc.gz"
 rm -f "$tmp/bad.out"
 "$ANON" "$tmp/trunc.gz" "$tmp/bad.out" 2> "$tmp/err"; rc=$?

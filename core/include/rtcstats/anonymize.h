@@ -9,7 +9,9 @@
  * read; empty lines are dropped.  Memory is bounded by the longest line.
  * Errors are the reader's (code, line, detail); with opts->skip_bad_lines a
  * line that is not a JSON array is dropped, never copied.  After an error
- * every call fails.  What is rewritten where: docs/privacy.md.
+ * every call fails.  A webrtc-internals "Create dump" document is read whole
+ * (bounded by opts->max_document_bytes) and written back in one call as one
+ * pretty-printed JSON document.  What is rewritten where: docs/privacy.md.
  *
  * The single-value helpers return malloc'd strings the caller frees; NULL
  * input gives NULL, "" gives "".
