@@ -60,6 +60,8 @@ psql_demo() {
 		psql -X -q -v ON_ERROR_STOP=1 "$@"
 }
 port_busy() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+# A process that exists and is not a zombie (an orphan may wait long for its reaper).
+alive() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
 pg_running() { [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; }
 proxy_running() {
@@ -121,17 +123,19 @@ start_proxy() {
 		--chuid postgres --chdir "$state" --output "$logdir/proxy.log" \
 		--exec "$state/bin/rtcstats-proxy" -- "${args[@]}"
 
+	local code=""
 	for _ in $(seq 100); do
-		if curl -fsS -o /dev/null "http://$proxy_host:$proxy_port/healthcheck" 2>/dev/null; then
-			return 0
-		fi
+		code=$(curl -s -o "$state/health.json" -w '%{http_code}' "http://$proxy_host:$proxy_port/healthcheck" 2>/dev/null) || true
+		[ "$code" = 200 ] && return 0
 		# (not proxy_running: until its exec, the child is still start-stop-daemon)
-		if ! kill -0 "$(cat "$proxy_pid" 2>/dev/null)" 2>/dev/null; then
+		if ! alive "$(cat "$proxy_pid" 2>/dev/null)"; then
 			tail -n 20 "$logdir/proxy.log" >&2
 			die "rtcstats-proxy exited at start (log: $logdir/proxy.log; flags: ${args[*]})"
 		fi
 		sleep 0.2
 	done
+	[ "$code" = 503 ] && die "rtcstats-proxy is not healthy after 20 s: $(cat "$state/health.json")
+  (storage or database unreachable; log: $logdir/proxy.log)"
 	die "rtcstats-proxy does not answer http://$proxy_host:$proxy_port/healthcheck after 20 s (log: $logdir/proxy.log)"
 }
 
