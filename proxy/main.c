@@ -88,6 +88,13 @@ main(int argc, char **argv)
 				proxy_cfg.spool_dir, strerror(errno));
 		return 2;
 	}
+	/* Two proxies on one spool would complete each other's open sessions. */
+	if (proxy_spool_lock(proxy_cfg.spool_dir) != 0)
+	{
+		fprintf(stderr, "rtcstats-proxy: spool-dir \"%s\" is in use by another rtcstats-proxy\n",
+				proxy_cfg.spool_dir);
+		return 2;
+	}
 
 	/* A local storage directory is created like the spool (the demo's default). */
 	if (strncmp(proxy_cfg.storage_url, "file://", 7) == 0 &&
@@ -119,8 +126,6 @@ main(int argc, char **argv)
 		proxy_health_stop();
 		return 2;
 	}
-	queued = proxy_spool_recover(proxy_cfg.spool_dir, proxy_uploader_queue);
-
 	lws_set_log_level(LLL_ERR, lws_log_to_ours);
 	protocols[0].per_session_data_size = proxy_session_size();
 	memset(&info, 0, sizeof(info));
@@ -144,6 +149,8 @@ main(int argc, char **argv)
 		proxy_config_free(&proxy_cfg);
 		return 1;
 	}
+	/* Listening: now this process owns the spool (locked) and finishes it. */
+	queued = proxy_spool_recover(proxy_cfg.spool_dir, proxy_uploader_queue);
 	log_info("event=start version=%s listen=%s port=%d spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d",
 			 EXTVERSION, proxy_cfg.listen, proxy_cfg.port, proxy_cfg.spool_dir,
 			 proxy_cfg.storage_url, *proxy_cfg.dsn ? "yes" : "no",

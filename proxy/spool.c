@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +97,24 @@ proxy_spool_init(const char *dir)
 	if (proxy_mkdir_p(dir) != 0 || proxy_mkdir_p(failed) != 0)
 		return -1;
 	return access(dir, W_OK) == 0 ? 0 : -1;
+}
+
+int
+proxy_spool_lock(const char *dir)
+{
+	char		path[4096];
+	int			fd;
+
+	snprintf(path, sizeof(path), "%s/.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+	{
+		close(fd);
+		return -1;
+	}
+	return 0;					/* fd stays open: the lock lives as long as we do */
 }
 
 void

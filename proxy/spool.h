@@ -33,6 +33,9 @@ int			proxy_spool_init(const char *dir);
 void		proxy_spool_path(char *out, size_t cap, const char *dir, const char *id,
 							 const char *suffix);
 
+/* Takes an exclusive lock (flock) on dir/.lock for the life of the process; -1 if held. */
+int			proxy_spool_lock(const char *dir);
+
 /* Writes <id>.meta atomically (temp file + rename). */
 int			proxy_spool_write_meta(const char *dir, const char *id, int64_t start_ms,
 								   const proxy_claims *claims);

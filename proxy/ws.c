@@ -157,6 +157,41 @@ header(struct lws *wsi, enum lws_token_indexes h)
 }
 
 /*
+ * Appends s percent-encoded.  lws hands us the URI decoded, so the recorded
+ * url is re-encoded the way upstream's Node produces it: the query as
+ * URLSearchParams serializes it (upstream sets rtcstats-token, which
+ * re-serializes the query: space as '+', only [A-Za-z0-9*-._] kept), the path
+ * keeping what a URL path may hold.
+ */
+static size_t
+append_encoded(char *out, size_t n, size_t cap, const char *s, bool query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *) s; *p && n + 4 < cap; p++)
+	{
+		unsigned char c = *p;
+		bool		keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '*' || c == '-' || c == '.' || c == '_';
+
+		if (!query && !keep)
+			keep = c > 0x20 && c < 0x7f && !strchr("\"#<>?`{}%^", c);
+		if (keep)
+			out[n++] = (char) c;
+		else if (query && c == ' ')
+			out[n++] = '+';
+		else
+		{
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/*
  * The recorded url: path and query as the client sent them, with the value
  * of rtcstats-token replaced by "obfuscated" (upstream extractMetadata).
  */
@@ -164,31 +199,41 @@ static char *
 recorded_url(struct lws *wsi)
 {
 	char	   *path = header(wsi, WSI_TOKEN_GET_URI);
-	size_t		cap = (path ? strlen(path) : 1) + 2;
+	size_t		cap = (path ? strlen(path) * 3 : 1) + 16;
 	char	   *url;
-	size_t		n;
+	size_t		n = 0;
 	char		frag[MAX_HEADER_BYTES];
 
 	for (int i = 0; lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++)
-		cap += (size_t) lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) + 32;
+		cap += (size_t) lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) * 3 + 32;
 	url = malloc(cap);
 	if (!url)
 	{
 		free(path);
 		return NULL;
 	}
-	n = (size_t) snprintf(url, cap, "%s", path ? path : "/");
+	url[0] = '\0';
+	n = append_encoded(url, n, cap, path ? path : "/", false);
 	free(path);
-	for (int i = 0; n < cap; i++)
+	for (int i = 0; n + 2 < cap; i++)
 	{
 		int			l = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+		char	   *eq;
 
-		if (l <= 0)
+		if (l < 0)
 			break;
-		if (strncmp(frag, "rtcstats-token=", 15) == 0 || strcmp(frag, "rtcstats-token") == 0)
-			n += (size_t) snprintf(url + n, cap - n, "%crtcstats-token=obfuscated", i ? '&' : '?');
-		else
-			n += (size_t) snprintf(url + n, cap - n, "%c%s", i ? '&' : '?', frag);
+		url[n++] = i ? '&' : '?';
+		url[n] = '\0';
+		eq = strchr(frag, '=');
+		if (eq)
+			*eq = '\0';
+		n = append_encoded(url, n, cap, frag, true);
+		if (n + 2 >= cap)
+			break;
+		url[n++] = '=';
+		url[n] = '\0';
+		n = append_encoded(url, n, cap, strcmp(frag, "rtcstats-token") == 0 ? "obfuscated" :
+						   eq ? eq + 1 : "", true);
 	}
 	return url;
 }

@@ -236,6 +236,12 @@ kill -TERM "${PIDS[prec]}"; wait "${PIDS[prec]}"; PIDS[prec]=""
 # ------------------------------------------------------------------ HTTP ---
 start_proxy $P1 --max-dump-bytes 200K || finish
 B=http://127.0.0.1:$P1
+out=$("$PROXY" --listen 127.0.0.1 --port $P2 --spool-dir "$T/$P1/spool" 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q 'in use' && ok "a second proxy on the same spool-dir refuses to start" ||
+	fail "shared spool: rc=$rc $out"
+out=$("$PROXY" --listen 127.0.0.1 --port $P1 --spool-dir "$T/other-spool" 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q 'cannot listen' && ok "port in use: clear error, non-zero exit" ||
+	fail "port in use: rc=$rc $out"
 expect "GET /healthcheck 200" "$(http_code $B/healthcheck)" 200
 expect "healthcheck: storage reachable" "$(json_get j.storage.reachable "$T/body")" true
 expect "healthcheck: no database configured" "$(json_get j.database.configured "$T/body")" false
