@@ -136,9 +136,11 @@ COMMENT ON FUNCTION @extschema@._rtcstats_snake_case(text) IS
 CREATE FUNCTION @extschema@._rtcstats_feature_rows(tab regclass, reserved text[], objs jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
-	-- plpgsql, not sql: its plan is cached, a SQL function's is made at every call
+	-- plpgsql, not sql, and a generic plan: planning this query costs as much as
+	-- running it, and a SQL function's plan is made again at every call
 	RETURN (WITH cols AS (
 		SELECT a.attname::text AS col, t.typname::text AS typ
 		FROM pg_catalog.pg_attribute AS a
@@ -269,6 +271,7 @@ CREATE FUNCTION @extschema@.rtcstats_store_features(dump_id uuid, features jsonb
 													analysis jsonb DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	d			record;

@@ -78,6 +78,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.rtcstats_observations', 
 CREATE FUNCTION @extschema@._rtcstats_store_analysis(dump_id uuid, analysis jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	obs			jsonb;
