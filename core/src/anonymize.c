@@ -23,6 +23,9 @@
  * section it stands for was anonymized where it first appeared.  A line with
  * nothing to anonymize is copied as read; a line we changed is re-serialized
  * by json-c (JSON-equal to upstream's JSON.stringify; doubles keep their text).
+ * A webrtc-internals document is collected whole and handed to
+ * anonymize_internals.c, which uses the event rewrite below and the free-text
+ * masker (every word that is an IP address) for Chrome's text values.
  */
 #include <limits.h>
 #include <math.h>
@@ -718,8 +721,9 @@ rewritten(rtcstats_anonymizer *a, json_object *v, rewrite how, bool *nomem)
 		anonymize_candidate_into(&a->scratch, s, len, false);
 	else
 		anonymize_sdp_into(&a->scratch, s, len);
-	if (a->scratch.nomem || (r = json_object_new_string_len(a->scratch.data ? a->scratch.data : "",
-															  (int) a->scratch.len)) == NULL)
+	if (a->scratch.nomem || a->scratch.len > INT_MAX ||
+		(r = json_object_new_string_len(a->scratch.data ? a->scratch.data : "",
+										(int) a->scratch.len)) == NULL)
 	{
 		*nomem = true;
 		return json_object_get(v);
@@ -971,7 +975,7 @@ rtcstats_anonymize_text(rtcstats_anonymizer *a, const char *s, size_t len)
 		}
 		i = j;
 	}
-	if (a->scratch.nomem)
+	if (a->scratch.nomem || a->scratch.len > INT_MAX)
 		return NULL;
 	return json_object_new_string_len(a->scratch.data ? a->scratch.data : "", (int) a->scratch.len);
 }

@@ -14,6 +14,7 @@
  * its "-candidateType" series says relay throughout, as in rtcstats dumps.
  * The document is written back pretty-printed, like upstream's.
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,7 +183,7 @@ anonymize_update(rtcstats_anonymizer *a, json_object *entry, int max_depth, bool
 			const char *s = json_object_to_json_string_length(parsed, JSON_C_TO_STRING_PLAIN |
 															  JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 
-			if (s == NULL || (out = json_object_new_string_len(s, (int) n)) == NULL)
+			if (s == NULL || n > INT_MAX || (out = json_object_new_string_len(s, (int) n)) == NULL)
 				*nomem = true;
 		}
 	}
@@ -202,12 +203,14 @@ anonymize_update(rtcstats_anonymizer *a, json_object *entry, int max_depth, bool
 static json_object *
 obfuscated_string(const char *s, size_t len)
 {
-	char	   *buf = malloc(RTCSTATS_OBFUSCATED_MAX(len));
+	char	   *buf;
 	json_object *m;
+	size_t		n;
 
-	if (buf == NULL)
+	if (len > INT_MAX - 64 || (buf = malloc(RTCSTATS_OBFUSCATED_MAX(len))) == NULL)
 		return NULL;
-	m = json_object_new_string_len(buf, (int) rtcstats_obfuscate_address_into(s, len, buf));
+	n = rtcstats_obfuscate_address_into(s, len, buf);
+	m = json_object_new_string_len(buf, (int) n);
 	free(buf);
 	return m;
 }
@@ -312,7 +315,7 @@ anonymize_series(rtcstats_anonymizer *a, json_object *stats, int max_depth, bool
 			const char *s = json_object_to_json_string_length(arr, JSON_C_TO_STRING_PLAIN |
 															  JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 
-			if (s == NULL || (out = json_object_new_string_len(s, (int) n)) == NULL)
+			if (s == NULL || n > INT_MAX || (out = json_object_new_string_len(s, (int) n)) == NULL)
 				*nomem = true;
 			else
 				json_object_object_add(entry, "values", out);
