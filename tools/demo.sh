@@ -163,7 +163,7 @@ start_postgres() {
 		say "creating a PostgreSQL 15 cluster in $pgdata"
 		install -d -o postgres -g postgres -m 0700 "$pgdata"
 		logged "$state/build.log" as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust \
-			-E UTF8 --locale=C
+			-E UTF8 --locale=C --no-sync
 		cat >>"$pgdata/postgresql.conf" <<-EOF
 
 		# rtcstats demo (tools/demo.sh)
@@ -174,6 +174,12 @@ start_postgres() {
 		rtcstats.database = '$db'
 		rtcstats.workers = 2
 		EOF
+		# The database and the extension exist before the first start, so the workers find
+		# them at once (a worker whose database is missing exits and restarts 5 s later).
+		# Single-user mode preloads rtcstats as the server will: loaded later, it could not
+		# define its PGC_POSTMASTER settings.
+		echo "CREATE DATABASE $db;" | logged "$state/build.log" as_pg "$pgbin/postgres" --single -c fsync=off -D "$pgdata" template1
+		echo "CREATE EXTENSION rtcstats;" | logged "$state/build.log" as_pg "$pgbin/postgres" --single -c fsync=off -D "$pgdata" "$db"
 	fi
 	grep -q "^include_if_exists = 'rtcstats-storage.conf'" "$pgdata/postgresql.conf" ||
 		echo "include_if_exists = 'rtcstats-storage.conf'" >>"$pgdata/postgresql.conf"
@@ -187,8 +193,17 @@ start_postgres() {
 		port_busy $proxy_host $pg_port &&
 			die "port $pg_port is in use by another program; stop it and run make demo again"
 		say "starting PostgreSQL on port $pg_port (log: $logdir/postgres.log)"
-		as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$logdir/postgres.log" -w -t 60 start >/dev/null ||
-			{ tail -n 20 "$logdir/postgres.log" >&2; die "PostgreSQL did not start (log: $logdir/postgres.log)"; }
+		# 55440 lies in Linux's ephemeral port range: a passing outgoing connection can hold
+		# it for a moment (bind: "Address already in use"), so try again before giving up.
+		local try
+		for try in 1 2 3 4 5; do
+			as_pg "$pgbin/pg_ctl" -D "$pgdata" -l "$logdir/postgres.log" -w -t 60 start >/dev/null && break
+			if [ $try -lt 5 ] && tail -n 5 "$logdir/postgres.log" | grep -q 'Address already in use'; then
+				sleep 1; continue
+			fi
+			tail -n 20 "$logdir/postgres.log" >&2
+			die "PostgreSQL did not start (log: $logdir/postgres.log)"
+		done
 	fi
 	if [ "$(psql_demo -d postgres -Atc "select count(*) from pg_database where datname = '$db'")" = 0 ]; then
 		psql_demo -d postgres -c "create database $db"
