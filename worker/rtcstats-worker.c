@@ -71,6 +71,7 @@ typedef enum query_status
 } query_status;
 
 static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t stop_first_s = 0;
 
 static PGconn *conn = NULL;
 static rtcstats_storage *storage = NULL;
@@ -78,15 +79,25 @@ static bool purge_available = true;
 static long n_extracted = 0;
 static long n_failed = 0;
 
-/* First SIGTERM/SIGINT: finish the current dump, then exit.  Second: now. */
+/*
+ * First SIGTERM/SIGINT: finish the current dump, then exit.  Another one at
+ * least a second later: exit now.  (Within the second it is the same request
+ * arriving twice: systemd signals the whole group and the --concurrency
+ * parent forwards it too.)  clock_gettime() is async-signal-safe.
+ */
 static void
 on_stop_signal(int sig)
 {
-	if (stop_requested)
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (stop_requested && now.tv_sec - stop_first_s >= 1)
 	{
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}
+	if (!stop_requested)
+		stop_first_s = (sig_atomic_t) now.tv_sec;
 	stop_requested = 1;
 }
 
@@ -750,7 +761,8 @@ usage(FILE *f)
 		  "    trigger notifies it) and polls every\n"
 		  "    --poll-interval seconds as well.  When the database goes away it\n"
 		  "    reconnects with backoff (0.5 s doubling up to 30 s).  SIGTERM or SIGINT\n"
-		  "    finishes the current dump and exits; a second one exits at once.\n"
+		  "    finishes the current dump and exits; another one a second or more\n"
+		  "    later exits at once.\n"
 		  "\n"
 		  "OPTIONS\n"
 		  "    --dsn DSN           libpq connection string or URI (default: the PG*\n"
