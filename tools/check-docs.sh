@@ -2,7 +2,8 @@
 # Checks that the documentation cannot drift from the code:
 #   - every GUC the extension defines (DefineCustom*Variable in extension/src/*.c)
 #     is named in docs/configuration.md;
-#   - every long option a program prints in --help is named in its reference page:
+#   - every long option a program prints in --help is named in its reference page
+#     (as --name, or as `name` in backquotes, e.g. a table of options):
 #       rtcstats-proxy   docs/proxy.md or docs/configuration.md
 #       rtcstats-worker  docs/sql.md, docs/workers.md or docs/cli.md
 #       rtcstats-replay  docs/replay.md or docs/cli.md
@@ -74,7 +75,10 @@ check_program() {
 	[ -n "$opts" ] || problem "$prog --help lists no long option"
 	for o in $opts; do
 		checked=$((checked + 1)); found=0
-		for d in "${docs[@]}"; do names "$o" "$root/$d" && { found=1; break; }; done
+		# "--name" anywhere, or "`name`" (a table of options by name, as for config files)
+		for d in "${docs[@]}"; do
+			{ names "$o" "$root/$d" || grep -qF -- "\`${o#--}\`" "$root/$d" 2>/dev/null; } && { found=1; break; }
+		done
 		[ $found -eq 1 ] || problem "$prog option $o is not in ${docs[*]}"
 	done
 }

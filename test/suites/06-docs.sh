@@ -69,6 +69,14 @@ printf '# Proxy\n\nsee configuration\n' > "$tmp/conf/docs/proxy.md"
 printf '`rtcstats.workers` `rtcstats.storage_url` `--listen` `--max-connections` `--dsn`\n' > "$tmp/conf/docs/configuration.md"
 expect pass "proxy options may be documented in configuration.md" "$tmp/conf"
 
+cp -r "$tmp/good" "$tmp/table"
+printf '# Proxy\n\n| option | default |\n|---|---|\n| `listen` | 127.0.0.1 |\n| `max-connections` | 20000 |\n| `dsn` | none |\n' > "$tmp/table/docs/proxy.md"
+expect pass "options may be listed by name in backquotes (a table)" "$tmp/table"
+
+cp -r "$tmp/table" "$tmp/bare"
+printf '# Proxy\n\n| option | default |\n|---|---|\n| `listen` | 127.0.0.1 |\n| max-connections | 20000 |\n| `dsn` | none |\n' > "$tmp/bare/docs/proxy.md"
+expect fail "a bare word does not document an option" "$tmp/bare" "option --max-connections "
+
 cp -r "$tmp/good" "$tmp/replay"
 rm "$tmp/replay/docs/replay.md"
 expect fail "a replay option missing from every doc fails" "$tmp/replay" "option --fast"
