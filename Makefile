@@ -58,6 +58,10 @@ $(BUILD)/%.o: %.c
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+# Keep intermediate objects (a test's .o), so a rebuild never relinks stale
+# objects of another configuration.
+.SECONDARY:
+
 check: test
 
 clean:

@@ -3,7 +3,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-make -s core-tests BUILD="$BUILD" >/dev/null || exit 1
+# build-san is the sanitizer build (15-sanitizers runs this suite on it)
+san=0; [ "$BUILD" = build-san ] && san=1
+make -s core-tests BUILD="$BUILD" SANITIZE=$san >/dev/null || exit 1
 status=0
 for t in "$BUILD"/test/test_*; do
 	[ -x "$t" ] || continue
