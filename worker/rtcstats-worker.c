@@ -114,19 +114,28 @@ log_event(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 static void
 log_event(const char *fmt,...)
 {
-	char		ts[32];
+	char		line[2048];
 	struct timespec now;
 	struct tm	tm;
 	va_list		ap;
+	int			n,
+				m;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "ts=%s.%03ldZ pid=%ld ", ts, now.tv_nsec / 1000000, (long) getpid());
+	n = (int) strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%S", &tm);
+	n += snprintf(line + n, sizeof(line) - n, ".%03ldZ pid=%ld ", now.tv_nsec / 1000000,
+				  (long) getpid());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (m < 0)
+		m = 0;
+	n = (n + m >= (int) sizeof(line) - 1) ? (int) sizeof(line) - 2 : n + m;
+	line[n++] = '\n';
+	/* one write per line: --concurrency workers share stderr */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
 }
 
 /* A message for a log value: quoted, one line, no double quotes inside. */
