@@ -426,9 +426,12 @@ up() {
 	mkdir -p "$state"; chmod 0755 "$state"
 	: >"$state/build.log"
 	say "building (make all, log: $state/build.log)"
-	logged "$state/build.log" make --no-print-directory -j"$(nproc)" BUILD="$build" all
+	# A make of its own: not the jobserver of the make that ran us (BUILD is passed on)
+	logged "$state/build.log" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make --no-print-directory -j"$(nproc)" BUILD="$build" all
 	say "installing the extension into $(pg_config --pkglibdir) (make extension-install)"
-	logged "$state/build.log" make --no-print-directory BUILD="$build" extension-install
+	logged "$state/build.log" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make --no-print-directory BUILD="$build" extension-install
 	for p in rtcstats-proxy rtcstats-replay; do
 		[ -x "$build/bin/$p" ] || die "$build/bin/$p was not built"
 	done
