@@ -77,7 +77,7 @@ static const opt_def options[] = {
 	"messages that are not a JSON array tolerated per session before closing with 1007"},
 	{"idle-timeout", OPT_INT, OFF(idle_timeout), "300", 0, 86400 * 7, "seconds",
 	"close a session (1001) after this long without a message; 0: never"},
-	{"workers", OPT_INT, OFF(workers), "2", 1, 64, "count",
+	{"workers", OPT_INT, OFF(workers), "4", 1, 64, "count",
 	"pipeline threads (anonymize, gzip, upload, insert)"},
 	{"shutdown-timeout", OPT_INT, OFF(shutdown_timeout), "30", 0, 86400, "seconds",
 	"on SIGTERM, how long to wait for the queue to drain before exiting"},

@@ -50,17 +50,25 @@ lws_log_to_ours(int level, const char *line)
 	log_warn("event=lws message=\"%.*s\"", (int) n, line);
 }
 
-/* As many descriptors as allowed: each WebSocket is one. */
+/*
+ * As many descriptors as allowed: each WebSocket is one, and its spool file
+ * another while it is open.  Spool files get 40% of the limit (ws.c closes
+ * the least recently written beyond that), sockets the rest.
+ */
 static void
 raise_fd_limit(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max)
 	{
 		rl.rlim_cur = rl.rlim_max;
 		(void) setrlimit(RLIMIT_NOFILE, &rl);
+		(void) getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	proxy_set_spool_fd_budget(rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long) (rl.rlim_cur * 2 / 5));
 }
 
 int

@@ -121,6 +121,9 @@ proxy_metrics_render(size_t *len)
 			LOAD(sessions_failed));
 	counter(&b, "rtcstats_proxy_attempts_failed_total",
 			"Upload or insert attempts that failed and will be retried.", LOAD(attempts_failed));
+	counter(&b, "rtcstats_proxy_spool_reopens_total",
+			"Spool files reopened because more sessions than spool-fd budget were writing.",
+			LOAD(spool_reopens));
 	counter(&b, "rtcstats_proxy_http_requests_total", "HTTP requests.", LOAD(http_requests));
 	counter(&b, "rtcstats_proxy_http_uploads_total", "Dumps accepted by HTTP POST.",
 			LOAD(http_uploads));

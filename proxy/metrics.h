@@ -28,6 +28,7 @@ typedef struct proxy_metrics
 	atomic_ulong sessions_uploaded;
 	atomic_ulong sessions_failed;	/* unreadable dump moved to spool/failed */
 	atomic_ulong attempts_failed;	/* upload or insert attempts that will be retried */
+	atomic_ulong spool_reopens;	/* spool fds reopened after eviction (fd budget) */
 	atomic_ulong http_requests;
 	atomic_ulong http_uploads;
 	atomic_ulong http_upload_rejected;

@@ -24,6 +24,8 @@ size_t		proxy_session_size(void);
 long		proxy_open_sessions(void);
 /* Loop thread: close every session with 1001 (shutdown). */
 void		proxy_close_all_sessions(void);
+/* Spool files kept open at most (the rest reopened on demand). */
+void		proxy_set_spool_fd_budget(long budget);
 /* Loop thread: idle sweep, called every second. */
 void		proxy_sweep_sessions(void);
 

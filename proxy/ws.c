@@ -9,6 +9,7 @@
  * uploader.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ typedef struct session
 {
 	struct session *prev,
 			   *next;			/* open WebSocket sessions */
+	struct session *lru_prev,
+			   *lru_next;		/* sessions holding an open spool fd */
 	struct lws *wsi;
 	void	   *http;			/* http.c's state for HTTP requests */
 	char	   *frag;			/* message being assembled from fragments */
@@ -51,11 +54,108 @@ typedef struct session
 	bool		is_ws;
 	bool		binary;			/* current message is binary */
 	bool		closing;		/* no longer storing anything */
+	bool		spooled;		/* <id>.part exists (fd may be closed: see fd LRU) */
 	char		id[PROXY_ID_LEN + 1];
 } session;
 
 static session *sessions;
 static long nsessions;
+
+/*
+ * Spool fds in least-recently-written order.  Each session would hold a
+ * socket and a spool file, two descriptors: with 10,000 connections that is
+ * the whole of a common 20,000 limit.  At most spool_fd_budget stay open; the
+ * least recently written is closed (reopened with O_APPEND by its next
+ * message), which mostly hits idle sessions.
+ */
+static session *lru_head,
+		   *lru_tail;
+static long open_spool_fds;
+static long spool_fd_budget = 1024;
+
+void
+proxy_set_spool_fd_budget(long budget)
+{
+	spool_fd_budget = budget < 16 ? 16 : budget;
+}
+
+static void
+lru_unlink(session *s)
+{
+	if (s->lru_prev)
+		s->lru_prev->lru_next = s->lru_next;
+	else
+		lru_head = s->lru_next;
+	if (s->lru_next)
+		s->lru_next->lru_prev = s->lru_prev;
+	else
+		lru_tail = s->lru_prev;
+	s->lru_prev = s->lru_next = NULL;
+}
+
+static void
+lru_push(session *s)
+{
+	s->lru_prev = NULL;
+	s->lru_next = lru_head;
+	if (lru_head)
+		lru_head->lru_prev = s;
+	lru_head = s;
+	if (!lru_tail)
+		lru_tail = s;
+}
+
+static void
+spool_fd_close(session *s)
+{
+	if (s->fd < 0)
+		return;
+	close(s->fd);
+	s->fd = -1;
+	lru_unlink(s);
+	open_spool_fds--;
+}
+
+/* Makes room for one more spool fd. */
+static void
+spool_fd_reserve(void)
+{
+	while (open_spool_fds >= spool_fd_budget && lru_tail)
+		spool_fd_close(lru_tail);
+}
+
+/* The session's spool fd, reopened if it was closed; -1 with errno. */
+static int
+spool_fd(session *s)
+{
+	if (s->fd >= 0)
+	{
+		if (lru_head != s)
+		{
+			lru_unlink(s);
+			lru_push(s);
+		}
+		return s->fd;
+	}
+	if (!s->spooled)
+	{
+		errno = EBADF;
+		return -1;
+	}
+	spool_fd_reserve();
+	{
+		char		path[4096];
+
+		proxy_spool_path(path, sizeof(path), proxy_cfg.spool_dir, s->id, ".part");
+		s->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	}
+	if (s->fd < 0)
+		return -1;
+	lru_push(s);
+	open_spool_fds++;
+	atomic_fetch_add_explicit(&proxy_stats.spool_reopens, 1, memory_order_relaxed);
+	return s->fd;
+}
 static lws_sorted_usec_list_t sweep_sul;
 static bool all_closed;
 
@@ -395,6 +495,7 @@ session_open(struct lws *wsi, session *s)
 	}
 	s->start_ms = s->last_ms = proxy_now_ms();
 	line = metadata_line(wsi, s->start_ms, &len);
+	spool_fd_reserve();
 	if (!line || proxy_spool_write_meta(proxy_cfg.spool_dir, s->id, s->start_ms, &claims) != 0 ||
 		(s->fd = proxy_spool_create(proxy_cfg.spool_dir, s->id)) < 0)
 	{
@@ -405,6 +506,9 @@ session_open(struct lws *wsi, session *s)
 		proxy_spool_remove(proxy_cfg.spool_dir, s->id);
 		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
 	}
+	s->spooled = true;
+	lru_push(s);
+	open_spool_fds++;
 	iov[0].iov_base = (void *) "RTCStatsDump\n";
 	iov[0].iov_len = 13;
 	iov[1].iov_base = line;
@@ -414,8 +518,8 @@ session_open(struct lws *wsi, session *s)
 		log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
 		free(line);
 		proxy_claims_free(&claims);
-		close(s->fd);
-		s->fd = -1;
+		spool_fd_close(s);
+		s->spooled = false;
 		proxy_spool_remove(proxy_cfg.spool_dir, s->id);
 		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
 	}
@@ -436,16 +540,19 @@ session_finish(session *s)
 {
 	int			code = s->close_code ? s->close_code : s->peer_code ? s->peer_code : 1006;
 
-	if (s->fd >= 0)
+	if (s->spooled)
 	{
 		char		line[64];
 		size_t		len = proxy_close_line(line, sizeof(line), code, proxy_now_ms() - s->last_ms);
 		struct iovec iov = {line, len};
-		bool		ok = write_all(s->fd, &iov, 1) == 0;
+		bool		ok;
 
-		if (close(s->fd) != 0)
-			ok = false;
-		s->fd = -1;
+		if (s->msgs == 0)
+			ok = true;			/* removed below: no need to reopen an evicted fd */
+		else
+			ok = spool_fd(s) >= 0 && write_all(s->fd, &iov, 1) == 0;
+		spool_fd_close(s);
+		s->spooled = false;
 		if (s->msgs == 0)
 		{
 			/* Upstream drops sessions without a message (handleWebSocket). */
@@ -509,7 +616,7 @@ session_message(session *s, const char *msg, size_t len, bool binary)
 	iov[0].iov_len = len;
 	iov[1].iov_base = (void *) "\n";
 	iov[1].iov_len = 1;
-	if (write_all(s->fd, iov, 2) != 0)
+	if (spool_fd(s) < 0 || write_all(s->fd, iov, 2) != 0)
 	{
 		log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
 		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
@@ -557,7 +664,7 @@ ws_receive(struct lws *wsi, session *s, const char *in, size_t len)
 	bool		final = lws_is_final_fragment(wsi);
 	int			code;
 
-	if (s->closing || s->fd < 0)
+	if (s->closing || !s->spooled)
 		return 0;
 	if (lws_is_first_fragment(wsi) && s->frag_len == 0)
 		s->binary = lws_frame_is_binary(wsi);

@@ -451,6 +451,29 @@ grep -c 'server_close=1001' "$T/c2.out" | grep -qx 2 && ok "idle-timeout: linger
 expect "metrics: closed idle" "$(metric $P1 rtcstats_proxy_closed_idle_total)" 2
 stop_proxy $P1
 
+# More sessions than spool fds kept open: with 100 descriptors the proxy keeps
+# 40 spool files open; 44 interleaved sessions reopen theirs as they write.
+mkdir -p "$T/fd"
+(ulimit -n 100; exec "$PROXY" --listen 127.0.0.1 --port $P2 --spool-dir "$T/fd/spool" \
+	--storage-url "file://$T/fd/store" >"$T/fd/log" 2>&1) &
+PIDS[fd]=$!
+if wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$P2/healthcheck"; then
+	out=$("$REPLAY" --fast -q --wait-all --repeat 2 -c 44 "ws://127.0.0.1:$P2/" $D 2>&1) &&
+		ok "44 sessions with a limit of 100 descriptors" || fail "fd limit: $(echo "$out" | tail -n 3)"
+	stored44() { [ "$(ls "$T/fd/store" | wc -l)" = 44 ]; }
+	wait_until 30 stored44
+	good_dumps=0
+	for f in "$T/fd/store"/*.gz; do
+		[ "$(zcat "$f" | wc -l)" = $((2 * $(sed '1,2d;$d' "$D" | wc -l) + 3)) ] && good_dumps=$((good_dumps + 1))
+	done
+	expect "every session complete despite spool fds closed and reopened" "$good_dumps" 44
+	reopens=$(metric $P2 rtcstats_proxy_spool_reopens_total)
+	[ "$reopens" -gt 0 ] && ok "spool fds were evicted and reopened ($reopens times)" || fail "no spool fd reopened"
+else
+	fail "proxy with ulimit -n 100 did not start"
+fi
+kill -TERM "${PIDS[fd]}"; wait "${PIDS[fd]}"; PIDS[fd]=""
+
 # ----------------------------------------------------- SIGTERM, kill -9 ---
 start_proxy $P1 || finish
 before=$(objects $P1)
