@@ -5,7 +5,9 @@
 # rtcstats (extension/regress.conf; pg_cron too when postgresql-15-cron is
 # installed), as the postgres user.  The tests, expected output and the
 # corpus dumps they read are copied to a private /tmp directory postgres
-# owns.  Prints regression.diffs on failure.
+# owns.  Prints regression.diffs on failure.  Then every function under
+# valgrind in a single-user backend, and the functions and a background
+# worker against s3rver (S3 on loopback).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -140,4 +142,102 @@ SQL
 else
 	fail "valgrind is missing"
 fi
+
+# S3: the same functions and a background worker against s3rver on loopback
+# (installed by suite 20-storage-s3 into $RTCSTATS_NODE_CACHE; 4568, else 4569,
+# the storage ports: the suites run one at a time), on a cluster started with
+# pg_ctl on port 55432 once pg_regress is done with it.
+NODE_CACHE=${RTCSTATS_NODE_CACHE:-/opt/rtcstats-test}
+S3RVER="$NODE_CACHE/node_modules/.bin/s3rver"
+s3pid=""; pgdata=""
+stop_s3() {
+	[ -n "$pgdata" ] && runuser -u postgres -- "$bindir/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1
+	[ -n "$s3pid" ] && kill "$s3pid" 2>/dev/null && wait "$s3pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap stop_s3 EXIT
+if [ ! -x "$S3RVER" ]; then
+	fail "s3: s3rver is not installed in $NODE_CACHE (suite 20-storage-s3 installs it)"
+	finish
+fi
+s3port=""
+for p in 4568 4569; do
+	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then s3port=$p; break; fi
+done
+[ -n "$s3port" ] || { fail "s3: ports 4568 and 4569 are both taken"; finish; }
+mkdir -p "$tmp/s3"
+"$S3RVER" --directory "$tmp/s3" --port "$s3port" --address 127.0.0.1 --silent \
+	--configure-bucket calls --configure-bucket other > "$tmp/s3rver.log" 2>&1 &
+s3pid=$!
+for _ in $(seq 1 100); do
+	curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break
+	sleep 0.1
+done
+ep="http://127.0.0.1:$s3port"
+put() { curl -sf -X PUT --data-binary "@$1" "$ep/$2" >/dev/null; }
+gzip -n -c test/corpus/dumps/av-call.rtcstats > "$tmp/av-call.gz"
+gzip -n -c test/corpus/dumps/multi-pc.rtcstats > "$tmp/multi-pc.gz"
+if put "$tmp/av-call.gz" calls/dumps/s1.gz && put "$tmp/multi-pc.gz" calls/dumps/s2.gz &&
+	put "$tmp/av-call.gz" other/dumps/s3.gz; then
+	ok "s3: s3rver on 127.0.0.1:$s3port, objects uploaded"
+else
+	fail "s3: upload to s3rver"; cat "$tmp/s3rver.log"; finish
+fi
+
+pgdata="$vg/data"
+cat >> "$pgdata/postgresql.conf" <<CONF
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '$vg'
+rtcstats.workers = 1
+rtcstats.database = 'postgres'
+rtcstats.storage_url = 's3://calls/dumps'
+rtcstats.s3_endpoint = '$ep'
+rtcstats.s3_path_style = on
+rtcstats.s3_access_key_id = 'S3RVER'
+rtcstats.s3_secret_access_key = 'S3RVER'
+rtcstats.storage_timeout = '5s'
+CONF
+if ! runuser -u postgres -- "$bindir/pg_ctl" -D "$pgdata" -l "$vg/server.log" -w start >/dev/null; then
+	fail "s3: start the cluster"; tail -20 "$vg/server.log"; finish
+fi
+q() { runuser -u postgres -- "$bindir/psql" -X -At -h "$vg" -p $PORT -d postgres -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
+# SQLSTATE and detail of a failing statement
+qerr() {
+	q "DO \$\$ DECLARE d text; BEGIN PERFORM ($1); RAISE NOTICE 'no error';
+		EXCEPTION WHEN OTHERS THEN GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+		RAISE NOTICE '%: % / %', SQLSTATE, SQLERRM, regexp_replace(d, E'\\\\s+', ' ', 'g'); END \$\$;"
+}
+check() {	# name, got, want (extended regexp)
+	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "s3: $1"; else fail "s3: $1: got \"$2\", want /$3/"; fi
+}
+q "CREATE EXTENSION IF NOT EXISTS rtcstats" >/dev/null
+q "INSERT INTO rtcstats_dumps (id, blob_url) VALUES
+	('5e000000-0000-4000-8000-000000000001', 's3://calls/dumps/s1.gz'),
+	('5e000000-0000-4000-8000-000000000004', 's3://calls/dumps/missing.gz'),
+	('5e000000-0000-4000-8000-000000000005', 's3://other/dumps/s3.gz')" >/dev/null
+check "fetch returns the object as stored" \
+	"$(q "SELECT md5(rtcstats_fetch_dump('5e000000-0000-4000-8000-000000000001'))")" \
+	"^$(md5sum < "$tmp/av-call.gz" | cut -d' ' -f1)\$"
+check "extract_features from S3" \
+	"$(q "SELECT rtcstats_extract_features('5e000000-0000-4000-8000-000000000001') = rtcstats_features(pg_read_binary_file('$tmp/src/test/corpus/dumps/av-call.rtcstats'))")/$(q "SELECT count(*) FROM features_connection WHERE dump_id = '5e000000-0000-4000-8000-000000000001'")" \
+	"^t/2\$"
+check "events of a stored dump" \
+	"$(q "SELECT count(*) FROM rtcstats_dump_events('5e000000-0000-4000-8000-000000000001'::uuid)")" "^137\$"
+check "missing object: 58P01 with S3's answer in the detail" \
+	"$(qerr "SELECT rtcstats_fetch_dump('5e000000-0000-4000-8000-000000000004')")" "58P01: .*object not found / .*(404|NoSuchKey)"
+check "another bucket is refused (42501)" \
+	"$(qerr "SELECT rtcstats_fetch_dump('5e000000-0000-4000-8000-000000000005')")" "42501: dump URL \"s3://other/dumps/s3.gz\" is outside the configured storage"
+check "unreachable endpoint: 08006" \
+	"$(qerr "SELECT rtcstats_fetch_dump('5e000000-0000-4000-8000-000000000001') FROM set_config('rtcstats.s3_endpoint', 'http://127.0.0.1:1', false)")" \
+	"08006: .*storage unreachable"
+# the worker: an insert is extracted from S3
+q "INSERT INTO rtcstats_dumps (id, blob_url) VALUES ('5e000000-0000-4000-8000-000000000002', 's3://calls/dumps/s2.gz')" >/dev/null
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WHERE id = '5e000000-0000-4000-8000-000000000002'")" = t ] && break
+	sleep 0.2
+done
+check "a background worker extracts from S3" \
+	"$(q "SELECT extracted_at IS NOT NULL, last_error IS NULL, (SELECT count(*) FROM features_connection WHERE dump_id = '5e000000-0000-4000-8000-000000000002') FROM rtcstats_dumps WHERE id = '5e000000-0000-4000-8000-000000000002'")" \
+	"^t\|t\|6\$"
 finish
