@@ -236,7 +236,9 @@ storage_conf() {
 samples() { for f in "$samples_dir"/*.rtcstats; do basename "$f" .rtcstats; done; }
 
 # The sample a row came from: the demo replays sample NAME to ws://host:port/demo/NAME.
-label_sql="coalesce(substring(metadata->>'url' from '^/demo/([A-Za-z0-9._-]+)'), left(id::text, 8))"
+# Other dumps (your own calls) are named by their id and URL.
+label_sql="coalesce(substring(metadata->>'url' from '^/demo/([A-Za-z0-9._-]+)'),
+	left(id::text, 8) || coalesce(' ' || left(metadata->>'url', 60), ''))"
 
 replay_samples() {
 	local have missing=() name
