@@ -77,6 +77,21 @@ SELECT (SELECT count(*) FROM rtcstats_analysis) AS analyses,
 	   (SELECT count(*) FROM rtcstats_observations) AS observations,
 	   (SELECT count(*) FROM features_metadata) AS metadata;
 
+-- connection ids from the analysis ("connections", in peerConnections order)
+-- when the host did not add them; a list of another length is not used
+INSERT INTO rtcstats_dumps (id, blob_url) VALUES
+	('00000000-0000-4000-8000-0000000000a3', 'file:///s/a3.gz');
+SELECT rtcstats_store_features('00000000-0000-4000-8000-0000000000a3',
+	'{"peerConnections": [{}, {"connectionIdentifier": "own"}, {}]}',
+	'{"connections": ["PC_7", "PC_8", "PC_9"]}');
+SELECT connection_index, connection_identifier FROM features_connection
+WHERE dump_id = '00000000-0000-4000-8000-0000000000a3' ORDER BY 1;
+SELECT rtcstats_store_features('00000000-0000-4000-8000-0000000000a3',
+	'{"peerConnections": [{}, {}]}', '{"connections": ["PC_7"]}');
+SELECT connection_index, connection_identifier FROM features_connection
+WHERE dump_id = '00000000-0000-4000-8000-0000000000a3' ORDER BY 1;
+DELETE FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-0000000000a3';
+
 -- the corpus: an ICE failure gives errors, a healthy call none
 INSERT INTO rtcstats_dumps (id, blob_url) VALUES
 	('00000000-0000-4000-8000-0000000000b1', 'file:///s/ice-failure.rtcstats'),

@@ -255,12 +255,15 @@ COMMENT ON FUNCTION @extschema@._rtcstats_insert_rows(regclass, jsonb) IS
  *
  * features is the JSON rtcstats-features prints (docs/features.md): client
  * features at the top level, "peerConnections": [{connection features...,
- * "tracks": [{track features...}]}].  A host may add "connectionIdentifier"
- * (the peer connection id in the dump, e.g. "PC_0") to each connection, as
- * upstream's app.js does; it is stored in connection_identifier, links a
- * connection to its observations, and is left out of the JSON kept in
- * features_metadata.features.  analysis is rtcstats_analysis_finish()'s
+ * "tracks": [{track features...}]}].  analysis is rtcstats_analysis_finish()'s
  * object (stored by _rtcstats_store_analysis, 30-analysis.sql).
+ *
+ * connection_identifier, the peer connection id in the dump (e.g. "PC_0")
+ * that links a connection to its observations, is not part of the features
+ * JSON: it is the "connectionIdentifier" a host added to a connection (as
+ * upstream's app.js stores it; left out of the JSON kept in
+ * features_metadata.features), else the element of the same position in
+ * analysis "connections" (the ids in peerConnections order), else NULL.
  *
  * Replaces every feature, analysis and observation row of the dump, so a
  * retry or a re-extraction is harmless, and marks the dump extracted.  One
@@ -365,8 +368,13 @@ BEGIN
 				'id', pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.features_connection', 'id')::regclass),
 				'dump_id', d.id,
 				'connection_index', r.ordinality - 1,
-				'connection_identifier', CASE WHEN pg_catalog.jsonb_typeof(pcs->(r.ordinality::integer - 1)->'connectionIdentifier') = 'string'
-											  THEN pcs->(r.ordinality::integer - 1)->'connectionIdentifier' END)
+				'connection_identifier',
+				CASE WHEN pg_catalog.jsonb_typeof(pcs->(r.ordinality::integer - 1)->'connectionIdentifier') = 'string'
+					 THEN pcs->(r.ordinality::integer - 1)->'connectionIdentifier'
+					 WHEN pg_catalog.jsonb_typeof(analysis->'connections') = 'array'
+						  AND pg_catalog.jsonb_array_length(analysis->'connections') = pg_catalog.jsonb_array_length(pcs)
+						  AND pg_catalog.jsonb_typeof(analysis->'connections'->(r.ordinality::integer - 1)) = 'string'
+					 THEN analysis->'connections'->(r.ordinality::integer - 1) END)
 			ORDER BY r.ordinality)
 	INTO conns
 	FROM pg_catalog.jsonb_array_elements(@extschema@._rtcstats_feature_rows(
