@@ -120,8 +120,8 @@ COMMENT ON FUNCTION @extschema@._rtcstats_snake_case(text) IS
 
 /*
  * _rtcstats_feature_rows: features objects (a JSON array) as rows of a
- * features table (a JSON array in the same order of objects column name ->
- * a JSON value the column type accepts), in one query against the catalog.
+ * features table: a JSON array, in the same order, of objects mapping column
+ * names to JSON values the column types accept; one query for all of them.
  *
  * A feature goes to the column of its snake_case name when the JSON type
  * fits the column type: number -> integer types (rounded, within range),
