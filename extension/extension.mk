@@ -24,6 +24,11 @@ extension-installcheck: extension
 extension-clean:
 	+$(EXT_MAKE) clean
 
+# What PGXS leaves at the top (objects and the script are under $(BUILD)).
+clean: extension-clean-top
+extension-clean-top:
+	rm -f rtcstats.so rtcstats.control
+
 all: extension
 
 # Every program the build produced ($(BIN)/rtcstats-*), whichever .mk built it.
@@ -35,4 +40,4 @@ install: extension-install all
 		install -m 0755 "$$p" '$(DESTDIR)$(PREFIX)/bin/' || exit 1; \
 	done
 
-.PHONY: extension-installcheck extension-clean
+.PHONY: extension-installcheck extension-clean extension-clean-top
