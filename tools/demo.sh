@@ -297,8 +297,15 @@ summary() {
 	local has_summary
 	has_summary=$(psql_demo -Atc "select to_regprocedure('rtcstats_summary(uuid)') is not null")
 	local summary_expr="null"
-	[ "$has_summary" = t ] && summary_expr="case when d.extracted_at is not null then rtcstats_summary(d.id) end"
+	# through a wrapper: one dump whose summary fails must not take the others with it
+	[ "$has_summary" = t ] && summary_expr="case when d.extracted_at is not null then pg_temp.demo_summary(d.id) end"
 	psql_demo -At -c "
+		create function pg_temp.demo_summary(id uuid) returns text language plpgsql as \$\$
+		begin
+			return rtcstats_summary(id);
+		exception when others then
+			return 'rtcstats_summary() failed: ' || sqlerrm;
+		end \$\$" -c "
 		select jsonb_build_object(
 			'label', $label_sql, 'id', d.id, 'url', d.metadata->>'url',
 			'session_start', d.session_start, 'session_end', d.session_end,
