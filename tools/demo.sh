@@ -435,9 +435,18 @@ up() {
 	mkdir -p "$state"; chmod 0755 "$state"
 	: >"$state/build.log"
 	say "building (make all, log: $state/build.log)"
-	# A make of its own: not the jobserver of the make that ran us (BUILD is passed on)
+	# A make of its own: not the jobserver of the make that ran us (BUILD is passed on).
+	# In the background, so that a long build shows how far it got.
 	logged "$state/build.log" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-		make --no-print-directory -j"$(nproc)" BUILD="$build" all
+		make --no-print-directory -j"$(nproc)" BUILD="$build" all &
+	local build_pid=$! ticks=0
+	while kill -0 $build_pid 2>/dev/null; do
+		sleep 1
+		ticks=$((ticks + 1))
+		[ $((ticks % 10)) -eq 0 ] && kill -0 $build_pid 2>/dev/null &&
+			say "building: $(grep -cE '^(cc|gcc|clang) ' "$state/build.log") files compiled or linked so far"
+	done
+	wait $build_pid || exit 1
 	say "installing the extension into $(pg_config --pkglibdir) (make extension-install)"
 	logged "$state/build.log" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 		make --no-print-directory BUILD="$build" extension-install
