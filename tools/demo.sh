@@ -430,7 +430,7 @@ PERL
 # ---------------------------------------------------------------- up ----
 up() {
 	[ "$(id -u)" -eq 0 ] || die "run make demo as root (or with sudo): it installs packages and starts servers as postgres"
-	say "checking Debian packages (tools/install-deps.sh)"
+	say "checking Debian packages (tools/install-deps.sh; installing missing ones takes minutes)"
 	bash tools/install-deps.sh
 	mkdir -p "$state"; chmod 0755 "$state"
 	: >"$state/build.log"
