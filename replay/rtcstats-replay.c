@@ -25,6 +25,7 @@
 #define DEFAULT_MAX_PENDING	256		/* handshakes in flight: a listen backlog is ~128-4096 */
 #define FAST_BATCH			64		/* messages per WRITEABLE in --fast, then yield */
 #define FD_HEADROOM			64		/* descriptors besides the connections */
+#define CONFIRM_TIMEOUT_S	10		/* how long to wait for the pong of the final ping */
 
 typedef enum conn_state
 {
@@ -40,13 +41,14 @@ typedef enum conn_result
 	RES_CONNECT_FAILED,
 	RES_CLOSED_BY_SERVER,		/* the server closed before we were done */
 	RES_DROPPED,				/* the connection ended without a close frame */
-	RES_INTERRUPTED
+	RES_INTERRUPTED,
+	RES_UNCONFIRMED				/* everything sent, but the final ping got no pong */
 } conn_result;
 
 static void release_if_all_open(void);
 
 static const char *const result_names[] = {
-	"ok", "connect-failed", "closed-by-server", "dropped", "interrupted"
+	"ok", "connect-failed", "closed-by-server", "dropped", "interrupted", "unconfirmed"
 };
 
 typedef struct conn
@@ -68,7 +70,12 @@ typedef struct conn
 	int			peer_close;		/* code of a close frame the server sent first, or 0 */
 	bool		close_started;	/* we sent our close (or dropped on purpose) */
 	bool		lingered;		/* the --linger wait is over or running */
+	enum
+	{
+		CONFIRM_NONE, CONFIRM_PING_SENT, CONFIRM_DONE
+	}			confirm;		/* the ping after the last message */
 	bool		write_failed;	/* stop writing; lws still reads what the server sent */
+	bool		no_pong;		/* the final ping was never answered */
 	char		error[160];
 	lws_sorted_usec_list_t sul; /* pacing timer */
 } conn;
@@ -145,8 +152,11 @@ usage(FILE *f)
 			"    metadata line, so a proxy records what the original server recorded.\n"
 			"\n"
 			"    With -c N, N connections run at once in one event loop, connection i\n"
-			"    replaying FILE number i modulo the number of files.  Each connection\n"
-			"    ends with a close frame (code 1000 unless --close-code says otherwise).\n"
+			"    replaying FILE number i modulo the number of files.  After its last\n"
+			"    message a connection sends a ping; the server's pong proves it read every\n"
+			"    message (a server refusing one sends its close frame first, which is\n"
+			"    reported).  Then it ends with a close frame (code 1000 unless\n"
+			"    --close-code says otherwise).\n"
 			"    rtcstats-replay then prints one line per connection and a total line.\n"
 			"\n"
 			"OPTIONS\n"
@@ -188,9 +198,11 @@ usage(FILE *f)
 			"    One line per connection, key=value:\n"
 			"      conn=0 file=call.gz result=ok messages=137/137 bytes=203411\n"
 			"        seconds=0.012 close=1000\n"
-			"    result is ok, connect-failed, closed-by-server (server_close= gives the\n"
-			"    server's close code, e.g. 1008 for a refused token), dropped (the\n"
-			"    connection ended without a close frame) or interrupted (SIGINT/SIGTERM).\n"
+			"    result is ok (every message sent and read by the server), connect-failed,\n"
+			"    closed-by-server (server_close= gives the server's close code, e.g. 1008\n"
+			"    for a refused token), dropped (the connection ended without a close\n"
+			"    frame), unconfirmed (no pong to the final ping within %d s) or\n"
+			"    interrupted (SIGINT/SIGTERM).\n"
 			"    Then one line of totals:\n"
 			"      total connections=100 ok=100 failed=0 messages=13700 bytes=20341100\n"
 			"        seconds=0.52 msgs_per_s=26346 mb_per_s=37.3\n"
@@ -205,7 +217,7 @@ usage(FILE *f)
 			"    rtcstats-replay ws://127.0.0.1:8080/ call.rtcstats.gz\n"
 			"    rtcstats-replay --speed 10 --token \"$JWT\" ws://proxy:8080/app call.gz\n"
 			"    rtcstats-replay --fast -q -c 5000 ws://127.0.0.1:8080/ dumps/*.gz\n",
-			DEFAULT_MAX_PENDING);
+			DEFAULT_MAX_PENDING, CONFIRM_TIMEOUT_S);
 }
 
 static lws_usec_t
@@ -260,6 +272,21 @@ pace_due(lws_sorted_usec_list_t *sul)
 
 	if (c->wsi != NULL && c->state == CONN_OPEN)
 		lws_callback_on_writable(c->wsi);
+}
+
+/* No pong to the final ping: say so and end the connection anyway. */
+static void
+confirm_timeout(lws_sorted_usec_list_t *sul)
+{
+	conn	   *c = lws_container_of(sul, conn, sul);
+
+	if (c->wsi == NULL || c->state != CONN_OPEN || c->confirm != CONFIRM_PING_SENT)
+		return;
+	snprintf(c->error, sizeof(c->error), "no pong within %d s after the last message",
+			 CONFIRM_TIMEOUT_S);
+	c->no_pong = true;
+	c->confirm = CONFIRM_DONE;
+	lws_callback_on_writable(c->wsi);
 }
 
 /* The gap before message i, as paced: delta / speed, capped by --max-delay. */
@@ -360,6 +387,24 @@ on_writeable(conn *c)
 		return 0;				/* waiting for the server's close echo */
 	if (c->next >= c->limit)
 	{
+		if (c->confirm == CONFIRM_NONE)
+		{
+			/*
+			 * Before closing, a ping: the server answers it only after reading
+			 * every earlier message, so a close frame it sent about one of them
+			 * (1008, 1009, 1007) arrives first and is reported.  Closing at once
+			 * would race it: lws takes a server close that crosses ours for the
+			 * acknowledgement and never reports its code.
+			 */
+			c->confirm = CONFIRM_PING_SENT;
+			if (lws_write(c->wsi, scratch + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+				return write_failed(c);
+			lws_sul_schedule(context, 0, &c->sul, confirm_timeout,
+							 (lws_usec_t) CONFIRM_TIMEOUT_S * LWS_US_PER_SEC);
+			return 0;
+		}
+		if (c->confirm == CONFIRM_PING_SENT)
+			return 0;			/* the pong (or its timeout) calls back */
 		if (opt.linger_s > 0 && !c->lingered)
 		{
 			/* stay open and idle, e.g. to measure a server's idle footprint */
@@ -464,6 +509,15 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		case LWS_CALLBACK_CLIENT_RECEIVE:
 			break;				/* the server sends nothing back (spec section 1) */
 
+		case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+			if (c != NULL && c->confirm == CONFIRM_PING_SENT)
+			{
+				lws_sul_cancel(&c->sul);
+				c->confirm = CONFIRM_DONE;
+				lws_callback_on_writable(wsi);
+			}
+			break;
+
 		case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 			if (c != NULL && !c->close_started && c->peer_close == 0)
 			{
@@ -485,7 +539,7 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 			else if (c->peer_close != 0)
 				finish(c, RES_CLOSED_BY_SERVER);
 			else if (c->close_started)
-				finish(c, RES_OK);
+				finish(c, c->no_pong ? RES_UNCONFIRMED : RES_OK);
 			else
 				finish(c, RES_DROPPED);
 			break;
