@@ -256,6 +256,29 @@ check "--concurrency 4: 300 extractions logged, no dump twice" \
 	test "$(grep -o 'event=extracted dump=[0-9a-f-]*' "$log" | sort -u | wc -l)" = 300 -a \
 		 "$(grep -c 'event=extracted' "$log")" = 300
 
+# 4c. two claimers in open transactions: the second skips the locked row at once
+psql_q -c "INSERT INTO rtcstats_dumps (id, blob_url) VALUES
+	('00000000-0000-4000-8000-0000000000c1', 'file://$store/c1.gz'),
+	('00000000-0000-4000-8000-0000000000c2', 'file://$store/c2.gz')"
+psql_q >"$tmp/claim_a" <<'EOF' &
+BEGIN;
+SELECT dump_id FROM rtcstats_claim_dump('a');
+SELECT pg_sleep(3);
+COMMIT;
+EOF
+apid=$!
+sleep 1
+t0=$(date +%s%N)
+b=$(psql_q -c "SELECT dump_id FROM rtcstats_claim_dump('b')")
+t1=$(date +%s%N)
+wait $apid
+a=$(head -n 1 "$tmp/claim_a")
+check "concurrent claims get different dumps ($a / $b)" test -n "$a" -a -n "$b" -a "$a" != "$b"
+check "the second claim did not wait for the first ($(( (t1 - t0) / 1000000 )) ms)" \
+	test $(( (t1 - t0) / 1000000 )) -lt 2000
+psql_q -c "DELETE FROM rtcstats_dumps WHERE id::text LIKE '%0000000000c_'" \
+	-c "DELETE FROM rtcstats_deleted_objects WHERE blob_url LIKE '%/c_.gz'"
+
 # 5. retention: rows deleted, objects queued, the worker purges them
 before=$(ls "$store" | grep -c '\.gz$')
 deleted=$(psql_q -c "SELECT rtcstats_delete_dumps_older_than('0 s', 50)")
