@@ -418,7 +418,35 @@ rtcstats_extractor_finish(rtcstats_extractor *x, json_object **features, rtcstat
 json_object *
 rtcstats_extractor_analysis(rtcstats_extractor *x, json_object *features)
 {
-	return rtcstats_analysis_finish(x->analysis, features);
+	json_object *out = rtcstats_analysis_finish(x->analysis, features);
+	json_object *ids;
+	size_t	   *order;
+
+	if (out == NULL)
+		return NULL;
+
+	/*
+	 * The peer connection ids in the order of the features' "peerConnections"
+	 * (which, as upstream's, carries no ids), so a host can tie each
+	 * connection's features to its time series and observations.
+	 */
+	ids = json_object_new_array_ext((int) x->npcs);
+	order = malloc((x->npcs + 1) * sizeof(*order));
+	if (ids == NULL || order == NULL)
+	{
+		json_object_put(ids);
+		json_object_put(out);
+		free(order);
+		return NULL;
+	}
+	for (size_t i = 0; i < x->npcs; i++)
+		order[i] = i;
+	qsort_r(order, x->npcs, sizeof(*order), compare_pc_order, x->pc_ids);
+	for (size_t i = 0; i < x->npcs; i++)
+		json_object_array_add(ids, json_object_new_string(x->pc_ids[order[i]]));
+	free(order);
+	json_object_object_add(out, "connections", ids);
+	return out;
 }
 
 rtcstats_status

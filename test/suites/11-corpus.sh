@@ -40,7 +40,8 @@ check_summary av-call "No problems were detected"
 check_summary renegotiation "limited by bandwidth"
 a=$("$BIN/rtcstats-features" --analysis test/corpus/dumps/av-call.rtcstats)
 if perl -MJSON::PP -e '$a = decode_json($ARGV[0]); exit !(exists $a->{timeseries} && exists $a->{scores}
-	&& exists $a->{summary} && !grep { $_->{severity} ne "info" } @{$a->{observations}})' "$a"; then
+	&& exists $a->{summary} && !grep { $_->{severity} ne "info" } @{$a->{observations}})
+	&& join(",", @{$a->{connections}}) eq "PC_0,PC_1"' "$a"; then
 	passed=$((passed + 1)); else echo "FAIL av-call --analysis: missing parts or a warning"; failed=$((failed + 1)); fi
 echo "corpus: $passed passed, $failed failed"
 [ $failed -eq 0 ]

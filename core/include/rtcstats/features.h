@@ -30,7 +30,9 @@ void		rtcstats_extractor_free(rtcstats_extractor *x);	/* NULL-safe */
 
 /*
  * After a successful rtcstats_extractor_finish(): the analysis of the same
- * pass (analysis.h: timeseries, observations, scores, summary) as a new
+ * pass (analysis.h: timeseries, observations, scores, summary, plus
+ * "connections": the peer connection ids in the order of the features'
+ * "peerConnections", which carry none) as a new
  * object the caller must json_object_put(); features (that call's output)
  * is only read.  NULL when out of memory.
  */
