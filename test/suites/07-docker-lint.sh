@@ -40,7 +40,7 @@ perl -0777 -ne 'print "$1\n" while /DefineCustom\w+Variable\s*\(\s*"([^"]+)"/g' 
 # Prints "ok ..."/"FAIL ..." lines, and writes the build stages' RUN steps to
 # $tmp/<Dockerfile>.run (one step per NUL-terminated record).
 cat >"$tmp/static.py" <<'PY'
-import os, re, shlex, sys, fnmatch
+import json, os, re, shlex, sys, fnmatch
 import yaml
 
 repo, tmp, binp, outdir = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -149,6 +149,15 @@ for df in dockerfiles:
                 problems.append("RUN in a build stage uses an absolute path: %s" % arg[:60])
         elif word == "ENTRYPOINT":
             entrypoints[df] = arg
+        # exec forms must be JSON arrays of strings (else Docker silently uses a shell)
+        exe = re.sub(r"^(--\S+\s+)*CMD\s+", "", arg) if word == "HEALTHCHECK" else arg
+        if word in ("ENTRYPOINT", "CMD", "HEALTHCHECK", "VOLUME") and exe.lstrip().startswith("["):
+            try:
+                v = json.loads(exe)
+                if not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+                    raise ValueError("not a list of strings")
+            except ValueError as e:
+                problems.append("%s exec form is not a JSON array of strings: %s" % (word, e))
     check(not problems, "%s: instructions, bases, COPY sources and stages" % df, "; ".join(problems))
     joined = " && ".join(runs)
     check("bash tools/install-deps.sh" in joined and re.search(r"make\b[^&]*\ball\b", joined),
@@ -304,6 +313,8 @@ broken "a build step other than install-deps.sh" "install-deps.sh must run as is
 	's|RUN bash tools/install-deps.sh|RUN bash tools/install-deps.sh --all|' Dockerfile.postgres
 broken "a base image that is not pinned to Debian 12" "is not a Debian 12 one" \
 	's|^FROM postgres:15-bookworm$|FROM postgres:15|' Dockerfile.postgres
+broken "an exec form that is not JSON" "exec form is not a JSON array" \
+	's|^ENTRYPOINT \["rtcstats-proxy"\]|ENTRYPOINT ['"'"'rtcstats-proxy'"'"']|' Dockerfile.proxy
 broken "COPY --from an unknown stage" "names no earlier stage" 's|--from=build|--from=builder|' Dockerfile.postgres
 broken "a bucket minio-init does not create" "creates the bucket" 's|local/rtcstats$|local/other|' docker-compose.yml
 broken "a DSN with the wrong password" "names the postgres service" \
