@@ -92,6 +92,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthcheck)
 curl -fs http://127.0.0.1:8080/metrics | grep -qE '^[a-z_:]+(\{[^}]*\})? [0-9]' && ok "the proxy serves /metrics" ||
 	ko "/metrics gives no Prometheus sample"
 
+# The proxy image's HEALTHCHECK command (docker/Dockerfile.proxy), run as Docker would run
+# its exec form, against this proxy: it must pass, and fail where nothing listens.
+hc=$(perl -MJSON::PP -0777 -ne 'print join("\n", @{decode_json($1)}) if /^HEALTHCHECK\b.*?\bCMD\s+(\[.*\])\s*$/ms' \
+	<(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' docker/Dockerfile.proxy | grep '^HEALTHCHECK'))
+if [ -n "$hc" ]; then
+	mapfile -t hc_argv <<<"$hc"
+	if RTCSTATS_PROXY_PORT=8080 "${hc_argv[@]}" && ! RTCSTATS_PROXY_PORT=9 "${hc_argv[@]}" 2>/dev/null; then
+		ok "the proxy image's HEALTHCHECK passes against a healthy proxy, fails without one"
+	else
+		ko "the proxy image's HEALTHCHECK (${hc_argv[*]}) does not tell a healthy proxy"
+	fi
+fi
+
 # --- second run: idempotent and fast --------------------------------------------------
 start=$(date +%s)
 timeout 600 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make demo </dev/null >"$out.2" 2>&1
