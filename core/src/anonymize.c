@@ -354,74 +354,12 @@ rtcstats_anonymize_event(rtcstats_anonymizer *a, json_object *arr, bool *nomem)
 	return touched;
 }
 
-static bool
-is_text_delimiter(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r') || c == ',' || c == ';' || c == '"' ||
-		c == '\'' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' ||
-		c == '<' || c == '>' || c == '=' || c == '|';
-}
-
-/* One word of free text: an address, "address:port", "address/prefix" or "address." is masked. */
-static void
-sb_put_word(sbuf *b, const char *w, size_t n)
-{
-	size_t		core = n;
-	const char *colon;
-
-	/* sentence punctuation after an address */
-	while (core > 0 && (w[core - 1] == '.' || w[core - 1] == ':'))
-		core--;
-	if (rtcstats_is_ip_address(w, core))
-	{
-		sb_put_obfuscated(b, w, core);
-		sb_put(b, w + core, n - core);
-		return;
-	}
-	/* a.b.c.d:port and a.b.c.d/len */
-	for (size_t i = 0; i < n; i++)
-		if ((w[i] == ':' || w[i] == '/') && i > 0 && rtcstats_is_ip_address(w, i) &&
-			memchr(w, ':', i) == NULL)
-		{
-			sb_put_obfuscated(b, w, i);
-			sb_put(b, w + i, n - i);
-			return;
-		}
-	/* an IPv6 address with a prefix length */
-	if ((colon = memchr(w, '/', n)) != NULL && rtcstats_is_ip_address(w, (size_t) (colon - w)))
-	{
-		sb_put_obfuscated(b, w, (size_t) (colon - w));
-		sb_put(b, colon, n - (size_t) (colon - w));
-		return;
-	}
-	sb_put(b, w, n);
-}
-
 json_object *
 rtcstats_anonymize_text(rtcstats_anonymizer *a, const char *s, size_t len)
 {
-	size_t		i = 0;
-
 	a->scratch.len = 0;
 	a->scratch.nomem = false;
-	while (i < len)
-	{
-		size_t		j = i;
-
-		if (is_text_delimiter(s[i]))
-		{
-			while (j < len && is_text_delimiter(s[j]))
-				j++;
-			sb_put(&a->scratch, s + i, j - i);
-		}
-		else
-		{
-			while (j < len && !is_text_delimiter(s[j]))
-				j++;
-			sb_put_word(&a->scratch, s + i, j - i);
-		}
-		i = j;
-	}
+	rtcstats_text_into(&a->scratch, s, len);
 	if (a->scratch.nomem || a->scratch.len > INT_MAX)
 		return NULL;
 	return json_object_new_string_len(a->scratch.data ? a->scratch.data : "", (int) a->scratch.len);

@@ -107,6 +107,13 @@ sb_free(sbuf *b)
 void		rtcstats_candidate_into(sbuf *b, const char *s, size_t len, bool keep_a);
 void		rtcstats_sdp_into(sbuf *b, const char *sdp, size_t len);
 
+/*
+ * anonymize_sdp.c: append free text to b with every word that is an IP
+ * address (alone, as "address:port", "address/len" or followed by ".")
+ * obfuscated, the rest as written.
+ */
+void		rtcstats_text_into(sbuf *b, const char *s, size_t len);
+
 struct json_object;
 struct rtcstats_anonymizer;
 

@@ -187,6 +187,123 @@ js_parse_int(const char *s, size_t len, bool defined, char *out)
 	}
 }
 
+/* ---- free text ---- */
+
+/*
+ * Words are runs of the characters an address, a host name or a URL is made
+ * of; everything else (white space, punctuation, any non-ASCII byte such as
+ * a no-break space) separates them and is copied as it is.
+ */
+static bool
+is_text_delimiter(char c)
+{
+	return !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 c == '.' || c == ':' || c == '%' || c == '-' || c == '_' || c == '/');
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The length of a dotted quad (1-3 digits per part) starting at w[i], or 0. */
+static size_t
+dotted_quad_at(const char *w, size_t n, size_t i)
+{
+	size_t		j = i;
+
+	for (int part = 0; part < 4; part++)
+	{
+		size_t		start;
+
+		if (part > 0)
+		{
+			if (j >= n || w[j] != '.')
+				return 0;
+			j++;
+		}
+		start = j;
+		while (j < n && is_digit(w[j]) && j - start < 3)
+			j++;
+		if (j == start)
+			return 0;
+	}
+	return j - i;
+}
+
+/*
+ * One word of free text: an address, "address:port", "address/len" or
+ * "address." is masked; failing those, every dotted quad inside the word
+ * ("ip-10.0.0.1-x") is, so no IPv4 address survives whatever surrounds it.
+ */
+static void
+sb_put_word(sbuf *b, const char *w, size_t n)
+{
+	size_t		core = n;
+	const char *slash;
+	size_t		copied = 0;
+
+	/* sentence punctuation after an address */
+	while (core > 0 && (w[core - 1] == '.' || w[core - 1] == ':'))
+		core--;
+	if (rtcstats_is_ip_address(w, core))
+	{
+		sb_put_obfuscated(b, w, core);
+		sb_put(b, w + core, n - core);
+		return;
+	}
+	/* an IPv6 address with a prefix length */
+	if ((slash = memchr(w, '/', n)) != NULL && rtcstats_is_ip_address(w, (size_t) (slash - w)))
+	{
+		sb_put_obfuscated(b, w, (size_t) (slash - w));
+		sb_put(b, slash, n - (size_t) (slash - w));
+		return;
+	}
+	/* dotted quads anywhere: a.b.c.d:port, a.b.c.d/len, turn:a.b.c.d:3478, ... */
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		q;
+
+		if (!is_digit(w[i]) || (i > 0 && is_digit(w[i - 1])))
+			continue;
+		q = dotted_quad_at(w, n, i);
+		if (q == 0 || (i + q < n && (is_digit(w[i + q]) || (w[i + q] == '.' && i + q + 1 < n &&
+																  is_digit(w[i + q + 1])))))
+			continue;
+		sb_put(b, w + copied, i - copied);
+		sb_put_obfuscated(b, w + i, q);
+		copied = i + q;
+		i += q - 1;
+	}
+	sb_put(b, w + copied, n - copied);
+}
+
+void
+rtcstats_text_into(sbuf *b, const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		size_t		j = i;
+
+		if (is_text_delimiter(s[i]))
+		{
+			while (j < len && is_text_delimiter(s[j]))
+				j++;
+			sb_put(b, s + i, j - i);
+		}
+		else
+		{
+			while (j < len && !is_text_delimiter(s[j]))
+				j++;
+			sb_put_word(b, s + i, j - i);
+		}
+		i = j;
+	}
+}
+
 /* ---- candidates ---- */
 
 /* One space-separated field of a candidate; defined is false past the end (JS undefined). */
@@ -209,14 +326,49 @@ truthy(field f)
 	return f.defined && f.len > 0;
 }
 
+/*
+ * A field where upstream expects one address: the address rule (address.c),
+ * as upstream.  A field with white space or other separators in it (never
+ * from a browser) then also has every IP address left in it masked, where
+ * upstream would keep "host.local\t10.0.0.1" whole as a "hostname".
+ */
+static bool
+has_delimiter(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (is_text_delimiter(s[i]))
+			return true;
+	return false;
+}
+
+static void
+sb_put_address(sbuf *b, const char *s, size_t n)
+{
+	sbuf		tmp = {0};
+
+	if (!has_delimiter(s, n))
+	{
+		sb_put_obfuscated(b, s, n);
+		return;
+	}
+	/* upstream's rule first (its output where it masks), then any address left inside */
+	sb_put_obfuscated(&tmp, s, n);
+	if (tmp.nomem)
+		b->nomem = true;
+	else
+		rtcstats_text_into(b, tmp.data, tmp.len);
+	sb_free(&tmp);
+}
+
+/* A field upstream writes back as it is: the same, but an IP address hidden in it is masked. */
 static void
 sb_put_field(sbuf *b, field f)
 {
 	if (f.defined)
-		sb_put(b, f.s, f.len);
+		rtcstats_text_into(b, f.s, f.len);
 }
 
-/* Mask every field that reads as an IP address, keep the rest as written. */
+/* Mask every space-separated field that reads as an address, keep the rest as written. */
 static void
 mask_fields(sbuf *b, const char *s, size_t len)
 {
@@ -228,7 +380,7 @@ mask_fields(sbuf *b, const char *s, size_t len)
 
 		while (j < len && s[j] != ' ')
 			j++;
-		sb_put_obfuscated(b, s + i, j - i);
+		sb_put_address(b, s + i, j - i);
 		if (j == len)
 			break;
 		sb_put(b, " ", 1);
@@ -352,7 +504,13 @@ rtcstats_candidate_into(sbuf *b, const char *s, size_t len, bool keep_a)
 	sb_puts(b, prefix);
 	sb_put_field(b, part[0]);	/* foundation */
 	sb_put(b, " ", 1);
-	sb_put_field(b, part[1]);	/* component: "1" and "2" round-trip */
+	/* component: parseCandidate names 1 and 2 "rtp" and "rtcp", writeCandidate numbers those */
+	if (eq(part[1], "rtp"))
+		sb_put(b, "1", 1);
+	else if (eq(part[1], "rtcp"))
+		sb_put(b, "2", 1);
+	else
+		sb_put_field(b, part[1]);
 	sb_put(b, " ", 1);
 	if (sb_reserve(b, part[2].len))
 	{
@@ -368,10 +526,10 @@ rtcstats_candidate_into(sbuf *b, const char *s, size_t len, bool keep_a)
 	js_parse_int(part[3].s, part[3].len, true, num);
 	sb_puts(b, num);
 	sb_put(b, " ", 1);
-	if (relay)
-		sb_put_field(b, part[4]);
+	if (relay && !has_delimiter(part[4].s, part[4].len))
+		sb_put(b, part[4].s, part[4].len);	/* the TURN server's: kept */
 	else
-		sb_put_obfuscated(b, part[4].s, part[4].len);
+		sb_put_address(b, part[4].s, part[4].len);
 	sb_put(b, " ", 1);
 	js_parse_int(part[5].s, part[5].len, part[5].defined, num);
 	sb_puts(b, num);
@@ -381,7 +539,7 @@ rtcstats_candidate_into(sbuf *b, const char *s, size_t len, bool keep_a)
 		(rport_is_number ? rport_truthy : truthy(rport_str)))
 	{
 		sb_puts(b, " raddr ");
-		sb_put_obfuscated(b, raddr.s, raddr.len);
+		sb_put_address(b, raddr.s, raddr.len);
 		sb_puts(b, " rport ");
 		if (rport_is_number)
 			sb_puts(b, rport_text);

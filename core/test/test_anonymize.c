@@ -338,6 +338,16 @@ test_candidates(void)
 	CAND("192.0.2.7", "192.0.2.x");
 	/* short but parsable: missing fields print as upstream's join does */
 	CAND("candidate:1 1 udp 5 192.0.2.7", "candidate:1 1 UDP 5 192.0.2.x NaN typ ");
+	/* separators no browser writes: an address hidden in any field is still masked */
+	CAND("candidate:\t2\tudp\t1e21\t0.0.0.0\tInfinity\t\tprflx\tactive\t192.0.2.56\xc2\xa0",
+		 "candidate:\t2\tudp\t1e21\t0.0.0.0\tInfinity\t\tprflx\tactive\t192.0.2.x\xc2\xa0");
+	CAND("candidate:1 1 udp 5 host.local\t10.0.0.1 9 typ host",
+		 "candidate:1 1 UDP 5 host.local\t10.0.0.x 9 typ host");
+	CAND("candidate:1 1 udp 5 192.0.2.7\r 9 typ host", "candidate:1 1 UDP 5 192.0.2.x 9 typ host");
+	CAND("candidate:1 1 udp 5 192.0.2.7 9 typ host ufrag 10.0.0.1",
+		 "candidate:1 1 UDP 5 192.0.2.x 9 typ host ufrag 10.0.0.x");
+	CAND("candidate:1 1 udp 5 198.51.100.9 9 typ relay\t10.0.0.1",
+		 "candidate:1 1 UDP 5 198.51.100.x 9 typ relay\t10.0.0.x");	/* not "relay" */
 	/* end-of-candidates */
 	CAND("", "");
 	CHECK(rtcstats_anonymize_candidate(NULL) == NULL);
@@ -592,7 +602,8 @@ test_internals(void)
 		"    {\"type\": \"setLocalDescription\", \"value\": \"type: offer, sdp: v=0\\r\\nc=IN IP4 192.0.2.2\\r\\na=candidate:1 1 udp 5 fd00::2 9 typ host\\r\\n\"},\n"
 		"    {\"type\": \"iceconnectionstatechange\", \"value\": \"connected\"},\n"
 		"    {\"type\": \"icecandidateerror\", \"value\": \"url: stun:stun.example.com:3478, address: 192.0.2.2, port: 5000, host_candidate: 192.0.2.2:5000, error_text: x, error_code: 701\"},\n"
-		"    {\"type\": \"something\", \"value\": \"{\\\"note\\\":[\\\"via 203.0.113.7:3478.\\\"]}\"}\n"
+		"    {\"type\": \"something\", \"value\": \"{\\\"note\\\":[\\\"via 203.0.113.7:3478.\\\"]}\"},\n"
+		"    {\"type\": \"note\", \"value\": \"ip-10.0.0.1-x turn:198.51.100.9:3478?transport=udp 192.0.2.56\u00a0 10.0.0.1.nip.io fd00::2/64 [fd00::3]:80 Chrome/120.0.6099.109 stun:stun.example.com:19302\"}\n"
 		"   ],\n"
 		"   \"stats\": {\n"
 		"    \"I1-address\": {\"statsType\": \"local-candidate\", \"values\": \"[\\\"192.0.2.2\\\",\\\"fd00::2\\\"]\"},\n"
@@ -628,6 +639,9 @@ test_internals(void)
 	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "4", "value"),
 				 "url: stun:stun.example.com:3478, address: 192.0.2.x, port: 5000, host_candidate: 192.0.2.x:5000, error_text: x, error_code: 701");
 	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "5", "value"), "{\"note\":[\"via 203.0.113.x:3478.\"]}");
+	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "updateLog", "6", "value"),
+				 "ip-10.0.0.x-x turn:198.51.100.x:3478?transport=udp 192.0.2.x\xc2\xa0 10.0.0.x.nip.io "
+				 "fd00:0:0:x:x:x:x:x/64 [fd00:0:0:x:x:x:x:x]:80 Chrome/120.0.6099.109 stun:stun.example.com:19302");
 	/* stats series: address, ip and relatedAddress; a relay candidate keeps its address */
 	CHECK_EQ_STR(AT(o, "PeerConnections", "1-1", "stats", "I1-address", "values"),
 				 "[\"192.0.2.x\",\"fd00:0:0:x:x:x:x:x\"]");
