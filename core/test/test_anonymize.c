@@ -348,6 +348,10 @@ test_candidates(void)
 		 "candidate:1 1 UDP 5 192.0.2.x 9 typ host ufrag 10.0.0.x");
 	CAND("candidate:1 1 udp 5 198.51.100.9 9 typ relay\t10.0.0.1",
 		 "candidate:1 1 UDP 5 198.51.100.x 9 typ relay\t10.0.0.x");	/* not "relay" */
+	/* parseCandidate names components 1 and 2, writeCandidate numbers the names */
+	CAND("candidate:1 rtp udp 5 192.0.2.7 9 typ host", "candidate:1 1 UDP 5 192.0.2.x 9 typ host");
+	CAND("candidate:1 rtcp udp 5 192.0.2.7 9 typ host", "candidate:1 2 UDP 5 192.0.2.x 9 typ host");
+	CAND("candidate:1 3 udp 5 192.0.2.7 9 typ host", "candidate:1 3 UDP 5 192.0.2.x 9 typ host");
 	/* end-of-candidates */
 	CAND("", "");
 	CHECK(rtcstats_anonymize_candidate(NULL) == NULL);
