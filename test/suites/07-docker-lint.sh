@@ -392,6 +392,61 @@ for p in rtcstats-proxy rtcstats-worker; do
 	if [ -x "$tmp/ctx-Dockerfile.proxy/dist/bin/$p" ]; then ok "Dockerfile.proxy: the image gets $p"
 	else ko "Dockerfile.proxy: $p is not built by the build stage"; fi
 done
+# --- the postgres image's first start, rehearsed outside Docker ---------------------------
+# As docker-entrypoint.sh does it: initdb, the initdb scripts with the compose service's
+# environment, a server started with the image's CMD options (no TCP: a socket in $tmp),
+# POSTGRES_DB created, 20-create-extensions.sql through psql; then both extensions must be
+# there, the settings in force, and pg_cron able to schedule in the rtcstats database.
+pg_rehearsal() {
+	local pgbin=/usr/lib/postgresql/15/bin rd="$tmp/pgimage" envf="$tmp/pg.env" cmdargs
+	if [ ! -f "$(pg_config --pkglibdir)/pg_cron.so" ]; then
+		bash tools/install-deps.sh postgresql-15-cron >/dev/null 2>&1 ||
+			{ ko "postgresql-15-cron (which the image installs) cannot be installed here"; return; }
+	fi
+	(cd "$tmp/ctx-Dockerfile.postgres" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make --no-print-directory extension-install >"$tmp/pgimage-install.log" 2>&1) ||
+		{ ko "make extension-install in the build context failed"; tail -n 5 "$tmp/pgimage-install.log"; return; }
+	python3 - "$repo/docker/docker-compose.yml" >"$envf" <<-'PY2'
+	import shlex, sys, yaml
+	env = yaml.safe_load(open(sys.argv[1]))["services"]["postgres"]["environment"]
+	for k, v in env.items():
+	    print("%s=%s" % (k, shlex.quote(str(v))))
+	PY2
+	cmdargs=$(perl -MJSON::PP -ne 'if (/^CMD\s+(\[.*\])/) { my @a = @{decode_json($1)}; shift @a; print join("\n", @a) }' \
+		docker/Dockerfile.postgres)
+	mapfile -t cmdargs <<<"$cmdargs"
+	mkdir -p "$rd/sock"; chmod 755 "$tmp"; chown -R postgres: "$rd"
+	if ! (cd / && runuser -u postgres -- "$pgbin/initdb" -D "$rd/data" -U postgres --auth=trust -N) >"$rd/initdb.log" 2>&1; then
+		ko "initdb for the postgres image rehearsal"; return
+	fi
+	# the entrypoint runs executable *.sh scripts as postgres with its environment
+	(set -a; . "$envf"; export PGDATA="$rd/data"; cd / && runuser -u postgres -p -- bash "$repo/docker/initdb/10-rtcstats-settings.sh") ||
+		{ ko "docker/initdb/10-rtcstats-settings.sh failed"; return; }
+	if ! (cd / && runuser -u postgres -- "$pgbin/pg_ctl" -D "$rd/data" -l "$rd/server.log" -w -t 60 \
+		-o "$(printf '%q ' "${cmdargs[@]}") -c listen_addresses='' -c unix_socket_directories='$rd/sock'" start) >/dev/null 2>&1; then
+		ko "the server does not start with the image's CMD options (${cmdargs[*]}):"
+		tail -n 5 "$rd/server.log"; return
+	fi
+	local db; db=$(. "$envf"; echo "$POSTGRES_DB")
+	local out rc=0
+	out=$( { runuser -u postgres -- psql -X -q -h "$rd/sock" -d postgres -c "CREATE DATABASE \"$db\"" &&
+		runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$rd/sock" -d "$db" -f "$repo/docker/initdb/20-create-extensions.sql" &&
+		runuser -u postgres -- psql -X -At -h "$rd/sock" -d "$db" -c "select extversion from pg_extension where extname = 'rtcstats'" \
+			-c "show rtcstats.storage_url" -c "show rtcstats.s3_endpoint" -c "show rtcstats.database" &&
+		runuser -u postgres -- psql -X -At -h "$rd/sock" -d postgres \
+			-c "select cron.schedule_in_database('rtcstats-extract', '* * * * *', 'select rtcstats_extract_pending(10)', '$db') > 0"
+	} 2>&1) || rc=$?
+	(cd / && runuser -u postgres -- "$pgbin/pg_ctl" -D "$rd/data" -m fast -w stop) >/dev/null 2>&1
+	local want; want=$(. "$envf"; printf '%s\n%s\n%s\nt' "$RTCSTATS_STORAGE_URL" "$RTCSTATS_S3_ENDPOINT" "$POSTGRES_DB")
+	if [ $rc -eq 0 ] && [ "$(echo "$out" | tail -n 4)" = "$want" ] && [ -n "$(echo "$out" | head -n 1)" ]; then
+		ok "the postgres image's first start, rehearsed: rtcstats $(echo "$out" | head -n 1) in $db with the compose settings, pg_cron schedules there"
+	else
+		ko "the postgres image's first start, rehearsed (exit $rc):"; echo "$out" | sed 's/^/    /'
+	fi
+}
+if [ -d "$tmp/ctx-Dockerfile.postgres/dist/root" ]; then pg_rehearsal
+else ko "no postgres build context to rehearse the image's first start"; fi
+
 # pg_cron, installed by name in the postgres image, is a Debian 12 (and PGDG) package.
 if apt-cache show postgresql-15-cron >/dev/null 2>&1; then ok "postgresql-15-cron is a known package"
 else ko "postgresql-15-cron is unknown to apt (run apt-get update?)"; fi
