@@ -49,6 +49,8 @@ default_storage_url(void)
 void
 _PG_init(void)
 {
+	GucContext	worker_context;
+
 	if (IsBinaryUpgrade)
 		return;
 
@@ -86,15 +88,22 @@ _PG_init(void)
 							gettext_noop("Largest dump object the server fetches."),
 							NULL, &rtcstats_max_dump_kb, 256 * 1024, 64, 1024 * 1024,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	/*
+	 * A PGC_POSTMASTER setting can only be created while preloading (later is
+	 * FATAL).  Loaded on demand, the library has no workers: the two are then
+	 * defined as sighup settings, so that a value in postgresql.conf is still
+	 * accepted and shown rather than rejected under the reserved prefix.
+	 */
+	worker_context = process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP;
 	DefineCustomIntVariable("rtcstats.workers",
 							gettext_noop("Number of background extraction workers."),
 							gettext_noop("Workers start only when rtcstats is in shared_preload_libraries."),
 							&rtcstats_workers, 1, 0, 64,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+							worker_context, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("rtcstats.database",
 							   gettext_noop("Database the background workers connect to."),
 							   NULL, &rtcstats_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+							   worker_context, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("rtcstats.max_attempts",
 							gettext_noop("Extraction attempts per dump before it is left alone."),
 							NULL, &rtcstats_max_attempts, 5, 1, 1000,

@@ -43,6 +43,16 @@ pg_regress="$pkglibdir/pgxs/src/test/regress/pg_regress"
 	fail "rtcstats.control installed"
 [ -x "$pg_regress" ] || { fail "pg_regress missing ($pg_regress)"; finish; }
 
+# The system server's extension directory is shared: another suite or a
+# user may install a different build meanwhile.  Each phase below installs
+# ours again first, and says so if it was replaced.
+reinstall() {
+	if ! cmp -s rtcstats.so "$pkglibdir/rtcstats.so"; then
+		echo "note: $pkglibdir/rtcstats.so was replaced by another install; installing this tree's again"
+		make -s BUILD="$BUILD" PG_CONFIG="$PG_CONFIG" extension-install >/dev/null 2>&1
+	fi
+}
+
 tests=()
 for f in sql/*.sql; do [ -e "$f" ] && tests+=("$(basename "$f" .sql)"); done
 [ ${#tests[@]} -gt 0 ] || { fail "no tests in sql/"; finish; }
@@ -89,6 +99,7 @@ fi
 # function, error paths included; no invalid access or uninitialised value
 # anywhere, and no block definitely lost from a stack through rtcstats.so or
 # the core (Postgres' own startup strdups are not ours).
+reinstall
 if command -v valgrind >/dev/null 2>&1; then
 	vg="$tmp/vg"; mkdir -p "$vg"; chown postgres: "$vg"
 	if runuser -u postgres -- "$bindir/initdb" -D "$vg/data" -A trust >/dev/null 2>&1; then
@@ -185,6 +196,7 @@ else
 fi
 
 pgdata="$vg/data"
+reinstall
 cat >> "$pgdata/postgresql.conf" <<CONF
 port = $PORT
 listen_addresses = ''
@@ -240,4 +252,21 @@ done
 check "a background worker extracts from S3" \
 	"$(q "SELECT extracted_at IS NOT NULL, last_error IS NULL, (SELECT count(*) FROM features_connection WHERE dump_id = '5e000000-0000-4000-8000-000000000002') FROM rtcstats_dumps WHERE id = '5e000000-0000-4000-8000-000000000002'")" \
 	"^t\|t\|6\$"
+
+# Not preloaded: the SQL functions work (the library loads on first use,
+# rtcstats.workers in postgresql.conf is accepted), a statement timeout
+# cancels a long call, and no worker runs.
+runuser -u postgres -- "$bindir/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1
+sed -i "s/^shared_preload_libraries = .*/shared_preload_libraries = ''/" "$pgdata/postgresql.conf"
+reinstall
+if runuser -u postgres -- "$bindir/pg_ctl" -D "$pgdata" -l "$vg/server.log" -w start >/dev/null; then
+	check "not preloaded: functions work, no worker" \
+		"$(q "SELECT rtcstats_features(pg_read_binary_file('$tmp/src/test/corpus/dumps/av-call.rtcstats')) ? 'peerConnections', current_setting('rtcstats.workers'), (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'rtcstats worker')")" \
+		"^t\|1\|0\$"
+	check "not preloaded: a statement timeout cancels a long call" \
+		"$(q "SET statement_timeout = '200ms'; SELECT count(*) FROM generate_series(1, 1000) g, rtcstats_dump_events(substr(pg_read_binary_file('$tmp/src/test/corpus/dumps/multi-pc.rtcstats'), 1, 10000000 + g))")" \
+		"canceling statement due to statement timeout"
+else
+	fail "not preloaded: restart"; tail -20 "$vg/server.log"
+fi
 finish
