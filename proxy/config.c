@@ -91,6 +91,8 @@ static const opt_def options[] = {
 	"store dumps and remote addresses without IP obfuscation"},
 	{"log-level", OPT_STRING, OFF(log_level), "info", 0, 0, "level",
 	"debug, info, warn or error"},
+	{"event-loop", OPT_STRING, OFF(event_loop), "libev", 0, 0, "name",
+	"libev (epoll, through lws's event-lib plugin) or poll (lws's own loop)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -447,6 +449,12 @@ proxy_config_load(proxy_config *cfg, int argc, char **argv)
 	{
 		fprintf(stderr, "rtcstats-proxy: invalid log-level \"%s\" (debug, info, warn, error)\n",
 				cfg->log_level);
+		return -1;
+	}
+	if (strcmp(cfg->event_loop, "libev") != 0 && strcmp(cfg->event_loop, "poll") != 0)
+	{
+		fprintf(stderr, "rtcstats-proxy: invalid event-loop \"%s\" (libev or poll)\n",
+				cfg->event_loop);
 		return -1;
 	}
 	if (!*cfg->spool_dir)

@@ -43,6 +43,7 @@ typedef struct proxy_config
 	int			gzip_level;
 	bool		no_anonymize;
 	char	   *log_level;
+	char	   *event_loop;		/* "libev" or "poll" */
 	char	   *config_file;
 } proxy_config;
 

@@ -339,13 +339,21 @@ spool_upload(const char *id, const unsigned char *data, size_t len, int64_t star
 			 const proxy_claims *claims)
 {
 	int			fd;
-	size_t		off = 0;
+	size_t		off = 0,
+				hlen;
+	char	   *hdr = proxy_spool_header(start_ms, claims, &hlen);
 
-	if (proxy_spool_write_meta(proxy_cfg.spool_dir, id, start_ms, claims) != 0)
+	if (!hdr)
 		return -1;
 	fd = proxy_spool_create(proxy_cfg.spool_dir, id);
-	if (fd < 0)
+	if (fd < 0 || write(fd, hdr, hlen) != (ssize_t) hlen)
+	{
+		free(hdr);
+		if (fd >= 0)
+			goto fail_fd;
 		goto fail;
+	}
+	free(hdr);
 	while (off < len)
 	{
 		ssize_t		w = write(fd, data + off, len - off);

@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "rtcstats/storage.h"
 
 #include "log.h"
@@ -21,8 +23,22 @@ proxy_config proxy_cfg;
 struct lws_context *proxy_ctx;
 volatile sig_atomic_t proxy_stopping;
 
-/* Grace for clients to answer our 1001 close before the context goes. */
-#define CLOSE_GRACE_MS 3000
+/*
+ * The event loop: libev (epoll) by default, through lws's event-lib plugin,
+ * as a loop we own so that we can stop it; lws's own poll(2) loop otherwise.
+ * poll costs O(connections) per wakeup, which at 10,000 connections is most
+ * of the loop's time.
+ */
+static struct ev_loop *ev_loop_p;
+static volatile bool loop_done;
+
+void
+proxy_loop_break(void)
+{
+	loop_done = true;
+	if (ev_loop_p)
+		ev_break(ev_loop_p, EVBREAK_ALL);
+}
 
 static struct lws_protocols protocols[] = {
 	/* First: the default for clients naming no subprotocol, and for HTTP. */
@@ -78,7 +94,6 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	int			rc;
 	long		left;
-	int64_t		close_deadline = 0;
 	int			queued;
 
 	rc = proxy_config_load(&proxy_cfg, argc, argv);
@@ -147,7 +162,28 @@ main(int argc, char **argv)
 	info.timeout_secs = 20;			/* handshakes and HTTP requests */
 	info.ka_time = 0;
 	info.pt_serv_buf_size = 64 * 1024;
-	proxy_ctx = lws_create_context(&info);
+	if (strcmp(proxy_cfg.event_loop, "libev") == 0)
+	{
+		static void *foreign[1];
+
+		ev_loop_p = ev_loop_new(EVFLAG_AUTO);
+		foreign[0] = ev_loop_p;
+		info.foreign_loops = foreign;
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		proxy_ctx = ev_loop_p ? lws_create_context(&info) : NULL;
+		if (!proxy_ctx)
+		{
+			/* No evlib plugin installed (libwebsockets-evlib-ev): poll(2). */
+			log_warn("event=config_error error=\"could not start with the libev loop (plugin libwebsockets-evlib-ev missing?), trying poll\"");
+			if (ev_loop_p)
+				ev_loop_destroy(ev_loop_p);
+			ev_loop_p = NULL;
+			info.foreign_loops = NULL;
+			info.options &= ~(uint64_t) LWS_SERVER_OPTION_LIBEV;
+		}
+	}
+	if (!proxy_ctx)
+		proxy_ctx = lws_create_context(&info);
 	if (!proxy_ctx)
 	{
 		fprintf(stderr, "rtcstats-proxy: cannot listen on %s:%d\n", proxy_cfg.listen,
@@ -159,28 +195,26 @@ main(int argc, char **argv)
 	}
 	/* Listening: now this process owns the spool (locked) and finishes it. */
 	queued = proxy_spool_recover(proxy_cfg.spool_dir, proxy_uploader_queue);
-	log_info("event=start version=%s listen=%s port=%d spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d",
-			 EXTVERSION, proxy_cfg.listen, proxy_cfg.port, proxy_cfg.spool_dir,
+	log_info("event=start version=%s listen=%s port=%d loop=%s spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d",
+			 EXTVERSION, proxy_cfg.listen, proxy_cfg.port, ev_loop_p ? "libev" : "poll",
+			 proxy_cfg.spool_dir,
 			 proxy_cfg.storage_url, *proxy_cfg.dsn ? "yes" : "no",
 			 *proxy_cfg.jwt_secret ? "jwt" : "none",
 			 proxy_cfg.no_anonymize ? "no" : "yes",
 			 queued < 0 ? 0 : queued);
 
-	while (lws_service(proxy_ctx, 0) >= 0)
-	{
-		if (!proxy_stopping)
-			continue;
-		if (close_deadline == 0)
-		{
-			proxy_close_all_sessions();
-			close_deadline = proxy_now_ms() + CLOSE_GRACE_MS;
-		}
-		if (proxy_open_sessions() == 0 || proxy_now_ms() > close_deadline)
-			break;
-	}
+	/* Runs until ws.c calls proxy_loop_break() (after SIGTERM/SIGINT). */
+	if (ev_loop_p)
+		ev_run(ev_loop_p, 0);
+	else
+		while (!loop_done && lws_service(proxy_ctx, 0) >= 0)
+			;
 	/* Closes what is left; each CLOSED callback completes and queues its dump. */
 	lws_context_destroy(proxy_ctx);
 	proxy_ctx = NULL;
+	if (ev_loop_p)
+		ev_loop_destroy(ev_loop_p);
+	ev_loop_p = NULL;
 
 	left = proxy_uploader_drain(proxy_cfg.shutdown_timeout);
 	proxy_uploader_stop();

@@ -17,6 +17,9 @@ extern struct lws_context *proxy_ctx;
 /* Set by SIGTERM/SIGINT; read by the loop. */
 extern volatile sig_atomic_t proxy_stopping;
 
+/* main.c: makes the event loop return (loop thread only). */
+void		proxy_loop_break(void);
+
 /* ws.c: the one protocol callback (WebSocket and HTTP). */
 int			proxy_callback(struct lws *wsi, enum lws_callback_reasons reason,
 						   void *user, void *in, size_t len);

@@ -1,4 +1,6 @@
 # rtcstats-proxy: libwebsockets event loop + pipeline threads (see docs/proxy.md).
+# libev (epoll loop) comes with libwebsockets-dev on Debian (it depends on
+# libev-dev and the libwebsockets-evlib-ev plugin).
 
 PROXY_SRCS := $(wildcard proxy/*.c)
 PROXY_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(PROXY_SRCS))
@@ -10,6 +12,6 @@ $(PROXY_OBJS): RTC_CFLAGS += $(PROXY_CFLAGS)
 
 $(BIN)/rtcstats-proxy: $(PROXY_OBJS) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(PROXY_LIBS) $(DEPS_LIBS) -lpthread -lm
+	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(PROXY_LIBS) -lev $(DEPS_LIBS) -lpthread -lm
 
 all: $(BIN)/rtcstats-proxy

@@ -123,20 +123,16 @@ proxy_spool_path(char *out, size_t cap, const char *dir, const char *id, const c
 	snprintf(out, cap, "%s/%s%s", dir, id, suffix);
 }
 
-int
-proxy_spool_write_meta(const char *dir, const char *id, int64_t start_ms,
-					   const proxy_claims *claims)
+char *
+proxy_spool_header(int64_t start_ms, const proxy_claims *claims, size_t *len)
 {
-	char		path[4096],
-				tmp[4096];
 	struct json_object *o = json_object_new_object();
 	const char *s;
-	int			fd;
-	size_t		len;
-	int			rc = -1;
+	char	   *line = NULL;
 
 	if (!o)
-		return -1;
+		return NULL;
+	json_object_object_add(o, "rtcstatsSpool", json_object_new_int(1));
 	json_object_object_add(o, "startTime", json_object_new_int64(start_ms));
 	if (claims && claims->user)
 		json_object_object_add(o, "user", json_object_new_string(claims->user));
@@ -145,21 +141,12 @@ proxy_spool_write_meta(const char *dir, const char *id, int64_t start_ms,
 	if (claims && claims->session)
 		json_object_object_add(o, "session", json_object_new_string(claims->session));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(s);
-	proxy_spool_path(path, sizeof(path), dir, id, ".meta");
-	proxy_spool_path(tmp, sizeof(tmp), dir, id, ".meta.tmp");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0)
+	if (s && (line = malloc(strlen(s) + 2)) != NULL)
 	{
-		if (write(fd, s, len) == (ssize_t) len && close(fd) == 0)
-			rc = rename(tmp, path);
-		else
-			close(fd);
-		if (rc != 0)
-			unlink(tmp);
+		*len = (size_t) sprintf(line, "%s\n", s);
 	}
 	json_object_put(o);
-	return rc;
+	return line;
 }
 
 static char *
@@ -173,39 +160,50 @@ dup_member(struct json_object *o, const char *key)
 }
 
 int
-proxy_spool_read_meta(const char *dir, const char *id, int64_t *start_ms, proxy_claims *claims)
+proxy_spool_read_header(int fd, int64_t *start_ms, proxy_claims *claims)
 {
-	char		path[4096];
-	char		buf[PROXY_JWT_MAX_BYTES * 2];
-	int			fd;
+	char	   *buf;
 	ssize_t		n;
+	char	   *nl;
 	struct json_object *o,
 			   *v;
+	int			rc = -1;
 
 	*start_ms = 0;
 	memset(claims, 0, sizeof(*claims));
-	proxy_spool_path(path, sizeof(path), dir, id, ".meta");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
+	buf = malloc(PROXY_SPOOL_HEADER_MAX + 1);
+	if (!buf)
 		return -1;
+	n = pread(fd, buf, PROXY_SPOOL_HEADER_MAX, 0);
+	if (n <= 0)
+		goto out;
 	buf[n] = '\0';
-	o = json_tokener_parse(buf);
-	if (!o || !json_object_is_type(o, json_type_object))
+	/* A plain dump put into the spool by hand: no header, no claims. */
+	if (n >= 12 && memcmp(buf, "RTCStatsDump", 12) == 0)
 	{
-		json_object_put(o);
-		return -1;
+		rc = lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+		goto out;
 	}
-	if (json_object_object_get_ex(o, "startTime", &v))
-		*start_ms = json_object_get_int64(v);
-	claims->user = dup_member(o, "user");
-	claims->conference = dup_member(o, "conference");
-	claims->session = dup_member(o, "session");
+	nl = memchr(buf, '\n', (size_t) n);
+	if (!nl)
+		goto out;
+	*nl = '\0';
+	o = json_tokener_parse(buf);
+	if (o && json_object_is_type(o, json_type_object) &&
+		json_object_object_get_ex(o, "rtcstatsSpool", &v))
+	{
+		if (json_object_object_get_ex(o, "startTime", &v))
+			*start_ms = json_object_get_int64(v);
+		claims->user = dup_member(o, "user");
+		claims->conference = dup_member(o, "conference");
+		claims->session = dup_member(o, "session");
+		if (lseek(fd, (off_t) (nl - buf + 1), SEEK_SET) >= 0)
+			rc = 0;
+	}
 	json_object_put(o);
-	return 0;
+out:
+	free(buf);
+	return rc;
 }
 
 int
@@ -231,10 +229,10 @@ proxy_spool_complete(const char *dir, const char *id)
 void
 proxy_spool_remove(const char *dir, const char *id)
 {
-	static const char *const suffixes[] = {".part", ".dump", ".meta"};
+	static const char *const suffixes[] = {".part", ".dump"};
 	char		path[4096];
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 	{
 		proxy_spool_path(path, sizeof(path), dir, id, suffixes[i]);
 		if (unlink(path) != 0 && errno != ENOENT)
@@ -253,9 +251,6 @@ proxy_spool_move_failed(const char *dir, const char *id)
 	proxy_spool_path(from, sizeof(from), dir, id, ".dump");
 	snprintf(to, sizeof(to), "%s/failed/%s.dump", dir, id);
 	rc = rename(from, to);
-	proxy_spool_path(from, sizeof(from), dir, id, ".meta");
-	snprintf(to, sizeof(to), "%s/failed/%s.meta", dir, id);
-	(void) rename(from, to);
 	return rc;
 }
 
@@ -309,9 +304,9 @@ recover_part(const char *dir, const char *id)
 		close(fd);
 		return -1;
 	}
-	if (lines <= 2)
+	if (lines <= 3)
 	{
-		/* Header and metadata only: upstream drops sessions without messages. */
+		/* Our header, RTCStatsDump and metadata only: upstream drops sessions without messages. */
 		close(fd);
 		proxy_spool_remove(dir, id);
 		return 0;
@@ -408,8 +403,6 @@ proxy_spool_recover(const char *dir, void (*queue) (const char *id))
 	found	   *list;
 	size_t		n;
 	int			queued = 0;
-	char		path[4096];
-	struct stat st;
 
 	list = list_ids(dir, ".part", &n);
 	for (size_t i = 0; i < n; i++)
@@ -423,21 +416,6 @@ proxy_spool_recover(const char *dir, void (*queue) (const char *id))
 		else
 			log_error("event=spool_error dump=%s error=\"cannot complete %s.part: %s\"",
 					  list[i].id, list[i].id, strerror(errno));
-	}
-	free(list);
-
-	/* Orphan sidecars (crash between writing .meta and creating .part). */
-	list = list_ids(dir, ".meta", &n);
-	for (size_t i = 0; i < n; i++)
-	{
-		proxy_spool_path(path, sizeof(path), dir, list[i].id, ".dump");
-		if (stat(path, &st) == 0)
-			continue;
-		proxy_spool_path(path, sizeof(path), dir, list[i].id, ".part");
-		if (stat(path, &st) == 0)
-			continue;
-		proxy_spool_path(path, sizeof(path), dir, list[i].id, ".meta");
-		unlink(path);
 	}
 	free(list);
 

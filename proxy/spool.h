@@ -1,13 +1,16 @@
 /*
  * spool.h: the spool directory is the queue.
  *
- *   <id>.meta   sidecar written first: start time and token claims (JSON)
- *   <id>.part   the dump while its session is open, appended line by line
+ *   <id>.part   the session while open, appended line by line
  *   <id>.dump   complete (renamed at close): waiting for upload and insert
  *   failed/     dumps the pipeline could not read, kept for a human
  *
- * Files are deleted once the object is stored and the row committed.  A
- * restart completes every .part with a 1006 close line and queues every .dump.
+ * A spool file is one header line of our own (JSON: start time and the
+ * token's claims), then the dump exactly as it will be stored.  One file per
+ * session, not a sidecar: file creation is the costliest part of opening a
+ * session (ext4 inode allocation under churn).  Files are deleted once the
+ * object is stored and the row committed.  A restart completes every .part
+ * with a 1006 close line and queues every .dump.
  */
 #ifndef RTCSTATS_PROXY_SPOOL_H
 #define RTCSTATS_PROXY_SPOOL_H
@@ -36,20 +39,26 @@ void		proxy_spool_path(char *out, size_t cap, const char *dir, const char *id,
 /* Takes an exclusive lock (flock) on dir/.lock for the life of the process; -1 if held. */
 int			proxy_spool_lock(const char *dir);
 
-/* Writes <id>.meta atomically (temp file + rename). */
-int			proxy_spool_write_meta(const char *dir, const char *id, int64_t start_ms,
-								   const proxy_claims *claims);
-/* Reads it back; missing file: start 0, no claims (returns 0). -1 if malformed. */
-int			proxy_spool_read_meta(const char *dir, const char *id, int64_t *start_ms,
-								  proxy_claims *claims);
+/* Longest header line accepted when reading a spool file back. */
+#define PROXY_SPOOL_HEADER_MAX (4 * PROXY_JWT_MAX_BYTES)
+
+/* The header line ("{...}\n"), malloc'd; *len set.  NULL if out of memory. */
+char	   *proxy_spool_header(int64_t start_ms, const proxy_claims *claims, size_t *len);
+/*
+ * Reads the header line of an open spool file and leaves the file positioned
+ * after it.  A file that starts with "RTCStatsDump" (a plain dump dropped
+ * into the spool) has none: start 0, no claims, positioned at 0.  -1 if the
+ * header is malformed.
+ */
+int			proxy_spool_read_header(int fd, int64_t *start_ms, proxy_claims *claims);
 
 /* Opens <id>.part for appending (created, must not exist); fd or -1. */
 int			proxy_spool_create(const char *dir, const char *id);
 /* Renames <id>.part to <id>.dump. */
 int			proxy_spool_complete(const char *dir, const char *id);
-/* Removes <id>.part, <id>.dump and <id>.meta (whichever exist). */
+/* Removes <id>.part and <id>.dump (whichever exist). */
 void		proxy_spool_remove(const char *dir, const char *id);
-/* Moves <id>.dump and <id>.meta to failed/. */
+/* Moves <id>.dump to failed/. */
 int			proxy_spool_move_failed(const char *dir, const char *id);
 
 /* The closing line, ["close",null,code,delta]\n, into buf; its length. */
@@ -57,8 +66,8 @@ size_t		proxy_close_line(char *buf, size_t cap, int code, int64_t delta_ms);
 
 /*
  * Startup recovery: completes every .part (cut after its last full line,
- * close line with 1006) or removes it if it holds no message, removes orphan
- * .meta files, then calls queue(id) for every .dump, oldest first.  Returns
+ * close line with 1006) or removes it if it holds no message, then calls
+ * queue(id) for every .dump, oldest first.  Returns
  * the number queued, -1 if the directory cannot be read.
  */
 int			proxy_spool_recover(const char *dir, void (*queue) (const char *id));

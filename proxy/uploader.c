@@ -289,7 +289,8 @@ out_finish(out_ctx *o, rtcstats_error *err)
 
 /* Reads the .dump, anonymizes and gzips it into o.  RTCSTATS_ERR_IO is local. */
 static rtcstats_status
-compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
+compress_dump(const char *path, out_ctx *o, int64_t *start_ms, proxy_claims *claims,
+			  rtcstats_error *err)
 {
 	int			fd = open(path, O_RDONLY | O_CLOEXEC);
 	static __thread unsigned char chunk[256 * 1024];
@@ -300,6 +301,12 @@ compress_dump(const char *path, out_ctx *o, rtcstats_error *err)
 
 	if (fd < 0)
 		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "cannot open %s: %s", path, strerror(errno));
+	/* Our header line: start time and claims; the dump follows. */
+	if (proxy_spool_read_header(fd, start_ms, claims) != 0)
+	{
+		close(fd);
+		return rtcstats_fail(err, RTCSTATS_ERR_FORMAT, 1, "spool file without its header line");
+	}
 	if (deflateInit2(&o->z, proxy_cfg.gzip_level, Z_DEFLATED, 15 + 16, 8,
 					 Z_DEFAULT_STRATEGY) != Z_OK)
 	{
@@ -476,14 +483,12 @@ process(worker *w, job *j)
 		proxy_spool_remove(proxy_cfg.spool_dir, j->id);
 		return DONE;
 	}
-	if (proxy_spool_read_meta(proxy_cfg.spool_dir, j->id, &start_ms, &claims) != 0)
-		log_warn("event=spool_error dump=%s error=\"unreadable %s.meta, row without claims\"",
-				 j->id, j->id);
+	memset(&claims, 0, sizeof(claims));
 	o.meta = malloc(META_MAX_BYTES + 1);
 	if (!o.meta)
 		goto out;
 
-	rc = compress_dump(path, &o, &err);
+	rc = compress_dump(path, &o, &start_ms, &claims, &err);
 	if (rc != RTCSTATS_OK)
 	{
 		if (rc == RTCSTATS_ERR_NOMEM || rc == RTCSTATS_ERR_IO)

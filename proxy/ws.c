@@ -181,15 +181,23 @@ request_close(session *s, int code)
 	lws_callback_on_writable(s->wsi);
 }
 
+/* Grace for clients to answer our 1001 before the loop stops anyway. */
+#define CLOSE_GRACE_MS 3000
+static int64_t stop_deadline;
+
+/* Shutdown, first step: close every session; the loop stops when none is left. */
 void
 proxy_close_all_sessions(void)
 {
 	if (all_closed)
 		return;
 	all_closed = true;
+	stop_deadline = proxy_now_ms() + CLOSE_GRACE_MS;
 	for (session *s = sessions; s; s = s->next)
 		request_close(s, LWS_CLOSE_STATUS_GOINGAWAY);
 	log_info("event=shutdown sessions=%ld", nsessions);
+	if (nsessions == 0)
+		proxy_loop_break();
 }
 
 void
@@ -214,6 +222,10 @@ proxy_sweep_sessions(void)
 static void
 sweep_cb(lws_sorted_usec_list_t *sul)
 {
+	if (proxy_stopping)
+		proxy_close_all_sessions();		/* in case the wakeup was missed */
+	if (all_closed && (nsessions == 0 || proxy_now_ms() > stop_deadline))
+		proxy_loop_break();
 	proxy_sweep_sessions();
 	lws_sul_schedule(proxy_ctx, 0, &sweep_sul, sweep_cb, LWS_US_PER_SEC);
 }
@@ -464,9 +476,11 @@ static int
 session_open(struct lws *wsi, session *s)
 {
 	proxy_claims claims = {0};
-	char	   *line;
-	size_t		len;
-	struct iovec iov[2];
+	char	   *line,
+			   *hdr;
+	size_t		len,
+				hlen = 0;
+	struct iovec iov[3];
 
 	if (*proxy_cfg.jwt_secret)
 	{
@@ -495,42 +509,41 @@ session_open(struct lws *wsi, session *s)
 	}
 	s->start_ms = s->last_ms = proxy_now_ms();
 	line = metadata_line(wsi, s->start_ms, &len);
+	hdr = proxy_spool_header(s->start_ms, &claims, &hlen);
+	proxy_claims_free(&claims);
 	spool_fd_reserve();
-	if (!line || proxy_spool_write_meta(proxy_cfg.spool_dir, s->id, s->start_ms, &claims) != 0 ||
-		(s->fd = proxy_spool_create(proxy_cfg.spool_dir, s->id)) < 0)
+	if (!line || !hdr || (s->fd = proxy_spool_create(proxy_cfg.spool_dir, s->id)) < 0)
 	{
 		log_error("event=spool_error dump=%s error=\"cannot create spool file in %s: %s\"",
 				  s->id, proxy_cfg.spool_dir, strerror(errno));
 		free(line);
-		proxy_claims_free(&claims);
-		proxy_spool_remove(proxy_cfg.spool_dir, s->id);
+		free(hdr);
 		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
 	}
 	s->spooled = true;
 	lru_push(s);
 	open_spool_fds++;
-	iov[0].iov_base = (void *) "RTCStatsDump\n";
-	iov[0].iov_len = 13;
-	iov[1].iov_base = line;
-	iov[1].iov_len = len;
-	if (write_all(s->fd, iov, 2) != 0)
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = hlen;
+	iov[1].iov_base = (void *) "RTCStatsDump\n";
+	iov[1].iov_len = 13;
+	iov[2].iov_base = line;
+	iov[2].iov_len = len;
+	if (write_all(s->fd, iov, 3) != 0)
 	{
 		log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
 		free(line);
-		proxy_claims_free(&claims);
+		free(hdr);
 		spool_fd_close(s);
 		s->spooled = false;
 		proxy_spool_remove(proxy_cfg.spool_dir, s->id);
 		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
 	}
+	free(hdr);
 	s->bytes = 13 + len;
-	{
-		log_info("event=open dump=%s user=%s protocol=%s",
-				 s->id, claims.user ? "yes" : "no",
-				 lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0 ? "rtcstats#5.0" : "none");
-	}
+	log_info("event=open dump=%s auth=%s protocol=%s", s->id, *proxy_cfg.jwt_secret ? "jwt" : "none",
+			 lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0 ? "rtcstats#5.0" : "none");
 	free(line);
-	proxy_claims_free(&claims);
 	return 0;
 }
 
@@ -586,6 +599,8 @@ session_finish(session *s)
 	s->prev = s->next = NULL;
 	nsessions--;
 	atomic_fetch_sub_explicit(&proxy_stats.connections, 1, memory_order_relaxed);
+	if (all_closed && nsessions == 0)
+		proxy_loop_break();
 }
 
 /* One complete message: returns a close code or 0. */
