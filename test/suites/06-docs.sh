@@ -13,6 +13,15 @@ trap 'rm -rf "$tmp"' EXIT
 if out=$(bash tools/check-docs.sh 2>&1); then ok "check-docs on the tree: $(echo "$out" | tail -n 1)"
 else ko "check-docs on the tree:"; echo "$out" | sed 's/^/    /'; fi
 
+# 2. docs/quickstart.md shows exactly what `make -s demo-env` prints
+env_now=$(bash tools/demo.sh env)
+if grep -qxF -- "$(echo "$env_now" | head -n 1)" docs/quickstart.md &&
+	[ "$(grep -cxF -f <(echo "$env_now") docs/quickstart.md)" -ge "$(echo "$env_now" | wc -l)" ]; then
+	ok "docs/quickstart.md shows the lines make -s demo-env prints"
+else
+	ko "docs/quickstart.md does not show what make -s demo-env prints:"; echo "$env_now" | sed 's/^/    /'
+fi
+
 # A fake tree that passes, then one broken variant per rule.
 make_tree() {
 	local d="$1"
