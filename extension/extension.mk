@@ -29,7 +29,11 @@ clean: extension-clean-top
 extension-clean-top:
 	rm -f rtcstats.so rtcstats.control
 
+# Not in sanitizer builds: a module linked with an ASan core cannot be
+# loaded by a server that is not built with ASan.
+ifneq ($(SANITIZE),1)
 all: extension
+endif
 
 # Every program the build produced ($(BIN)/rtcstats-*), whichever .mk built it.
 install: extension-install all

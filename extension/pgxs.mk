@@ -82,5 +82,7 @@ $(EXT_HAVE): FORCE
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 $(EXT_BUILD)/anonymize_fns.o: $(EXT_HAVE)
 
-# Relink when the core changes.
-$(shlib): $(CORE_LIB)
+# Relinked every time: rtcstats.so sits at the top, shared by every BUILD
+# directory (build/, build-san/, private ones), so "newer than my objects"
+# does not mean "linked from them".
+$(shlib): $(CORE_LIB) FORCE
