@@ -17,8 +17,9 @@
 #     server's close line and so shifts by the replay's close delta.
 # Then file:// storage (the proxy's default kind) for two dumps, and POST
 # /upload as a raw body, gzip and multipart/form-data (with a Bearer token),
-# with the answer JSON checked.  The ASan proxies stop gracefully at the end:
-# a non-zero exit or any sanitizer report is a failure.
+# with the answer JSON checked.  The corpus replays use rtcstats-replay built
+# with ASan+UBSan too.  The ASan proxies stop gracefully at the end: a non-zero
+# exit or any sanitizer report (proxies or replays) is a failure.
 #
 #   BUILD (default build)  where the regular programs are built
 set -u
@@ -50,13 +51,19 @@ fi
 if ! make -s extension-install >"$T/ext.log" 2>&1; then
 	fail "make extension-install"; tail -n 30 "$T/ext.log"; finish
 fi
-if ! make -s SANITIZE=1 BUILD=build-san build-san/bin/rtcstats-proxy >"$T/san.log" 2>&1; then
-	fail "make SANITIZE=1 build-san/bin/rtcstats-proxy"; tail -n 30 "$T/san.log"; finish
+if ! make -s SANITIZE=1 BUILD=build-san build-san/bin/rtcstats-proxy build-san/bin/rtcstats-replay \
+	>"$T/build-san.log" 2>&1; then
+	fail "make SANITIZE=1 build-san/bin/rtcstats-proxy build-san/bin/rtcstats-replay"; tail -n 30 "$T/build-san.log"; finish
 fi
-for p in "$REPLAY" "$ANON" "$BIN/rtcstats-proxy" build-san/bin/rtcstats-proxy; do
+for p in "$REPLAY" "$ANON" "$BIN/rtcstats-proxy" build-san/bin/rtcstats-proxy build-san/bin/rtcstats-replay; do
 	[ -x "$p" ] || { fail "missing $p"; finish; }
 done
-ok "built: programs, extension installed, ASan+UBSan proxy"
+ok "built: programs, extension installed, ASan+UBSan proxy and replay"
+# the corpus replays run the sanitizer build of rtcstats-replay too
+san_replay() {
+	ASAN_OPTIONS="log_path=$T/san.replay-asan:detect_leaks=1" UBSAN_OPTIONS="log_path=$T/san.replay-ubsan:print_stacktrace=1" \
+		build-san/bin/rtcstats-replay "$@"
+}
 
 # ------------------------------------------------------ S3, Postgres ---
 s3_install || { fail "install s3rver"; finish; }
@@ -119,10 +126,10 @@ for n in "${names[@]}"; do
 	# one dump with its original pacing (10x), the rest as fast as possible
 	if [ "$n" = gumonly ]; then args+=(--speed 10); else args+=(--fast); fi
 	if [ "${KIND[$n]}" = jwt ]; then
-		"$REPLAY" "${args[@]}" --token "$(token_for "$n")" "ws://127.0.0.1:$P_JWT$path" \
+		san_replay "${args[@]}" --token "$(token_for "$n")" "ws://127.0.0.1:$P_JWT$path" \
 			"test/corpus/dumps/$n.rtcstats" >"$T/replay-$n.out" 2>&1 &
 	else
-		"$REPLAY" "${args[@]}" "ws://127.0.0.1:$P_OPEN$url" "test/corpus/dumps/$n.rtcstats" \
+		san_replay "${args[@]}" "ws://127.0.0.1:$P_OPEN$url" "test/corpus/dumps/$n.rtcstats" \
 			>"$T/replay-$n.out" 2>&1 &
 	fi
 	replay_pids+=($!)
@@ -343,9 +350,10 @@ for p in $P_JWT $P_OPEN; do
 	else fail "ASan proxy on $p exited non-zero"; tail -n 30 "$(proxy_log $p)"; fi
 done
 proxy_stop $P_FILE
-if grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/proxy-*.log $(proxy_san_reports) >/dev/null 2>&1; then
-	fail "sanitizer reports:"; cat $(proxy_san_reports) 2>/dev/null | head -n 60
-	grep -h -A20 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/proxy-*.log | head -n 60
+if [ -n "$(proxy_san_reports)" ] ||
+	grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/proxy-*.log "$T"/replay-*.out >/dev/null 2>&1; then
+	fail "sanitizer reports: $(proxy_san_reports | tr "\n" " ")"; cat $(proxy_san_reports) 2>/dev/null | head -n 60
+	grep -h -A20 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/proxy-*.log "$T"/replay-*.out | head -n 60
 else
 	ok "no ASan/UBSan/LSan report over the run"
 fi

@@ -274,8 +274,9 @@ fi
 
 # ------------------------------------------------ sanitizers ---
 if proxy_stop $P; then ok "proxy: graceful stop, exit 0"; else fail "proxy exited non-zero"; fi
-if grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/proxy-*.log $(proxy_san_reports) >/dev/null 2>&1; then
-	fail "sanitizer reports:"; cat $(proxy_san_reports) 2>/dev/null | head -n 60
+if [ -n "$(proxy_san_reports)" ] ||
+	grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T"/proxy-*.log >/dev/null 2>&1; then
+	fail "sanitizer reports: $(proxy_san_reports | tr "\n" " ")"; cat $(proxy_san_reports) 2>/dev/null | head -n 60
 else
 	ok "no ASan/UBSan/LSan report"
 fi
