@@ -43,21 +43,6 @@
 #define FEED_CHUNK (256 * 1024)
 
 /*
- * A json-c object as jsonb.  jsonb_in may raise (e.g. a string jsonb cannot
- * hold); the caller still owns obj and frees it in its PG_FINALLY.
- */
-Datum
-rtcstats_json_to_jsonb(struct json_object *obj)
-{
-	const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-													  JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	if (text == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
-}
-
-/*
  * Features (and, if with_analysis, the analysis) of the dump in data, as
  * jsonb in the current memory context.  A bad dump raises with the line and
  * the reason; what names the dump in the message.
