@@ -420,7 +420,9 @@ pg_rehearsal() {
 		ko "initdb for the postgres image rehearsal"; return
 	fi
 	# the entrypoint runs executable *.sh scripts as postgres with its environment
-	(set -a; . "$envf"; export PGDATA="$rd/data"; cd / && runuser -u postgres -p -- bash "$repo/docker/initdb/10-rtcstats-settings.sh") ||
+	# (on stdin: postgres may not be able to read the checkout, e.g. under /root)
+	(set -a; . "$envf"; export PGDATA="$rd/data"; cd / &&
+		runuser -u postgres -p -- bash -s <"$repo/docker/initdb/10-rtcstats-settings.sh") ||
 		{ ko "docker/initdb/10-rtcstats-settings.sh failed"; return; }
 	if ! (cd / && runuser -u postgres -- "$pgbin/pg_ctl" -D "$rd/data" -l "$rd/server.log" -w -t 60 \
 		-o "$(printf '%q ' "${cmdargs[@]}") -c listen_addresses='' -c unix_socket_directories='$rd/sock'" start) >/dev/null 2>&1; then
@@ -430,7 +432,7 @@ pg_rehearsal() {
 	local db; db=$(. "$envf"; echo "$POSTGRES_DB")
 	local out rc=0
 	out=$( { runuser -u postgres -- psql -X -q -h "$rd/sock" -d postgres -c "CREATE DATABASE \"$db\"" &&
-		runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$rd/sock" -d "$db" -f "$repo/docker/initdb/20-create-extensions.sql" &&
+		runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$rd/sock" -d "$db" <"$repo/docker/initdb/20-create-extensions.sql" &&
 		runuser -u postgres -- psql -X -At -h "$rd/sock" -d "$db" -c "select extversion from pg_extension where extname = 'rtcstats'" \
 			-c "show rtcstats.storage_url" -c "show rtcstats.s3_endpoint" -c "show rtcstats.database" &&
 		runuser -u postgres -- psql -X -At -h "$rd/sock" -d postgres \
