@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,15 +90,79 @@ proxy_mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * Recycled spool files.  Creating a file is the dominant cost of opening a
+ * session: ext4's inode allocator scans past recently deleted inodes, and a
+ * spool deletes one per session.  So an uploaded dump is truncated and moved
+ * to free/ instead, and a new session renames one back.  At most
+ * FREE_POOL_MAX are kept; the pool is shared by the loop (takes) and the
+ * pipeline threads (give back).
+ */
+#define FREE_POOL_MAX 1024
+
+static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
+static char free_pool[FREE_POOL_MAX][PROXY_ID_LEN + 1];
+static int	nfree;
+
 int
 proxy_spool_init(const char *dir)
 {
-	char		failed[4096];
+	char		sub[4096];
+	DIR		   *d;
+	struct dirent *e;
 
-	snprintf(failed, sizeof(failed), "%s/failed", dir);
-	if (proxy_mkdir_p(dir) != 0 || proxy_mkdir_p(failed) != 0)
+	snprintf(sub, sizeof(sub), "%s/failed", dir);
+	if (proxy_mkdir_p(dir) != 0 || proxy_mkdir_p(sub) != 0)
 		return -1;
+	snprintf(sub, sizeof(sub), "%s/free", dir);
+	if (proxy_mkdir_p(sub) != 0)
+		return -1;
+	d = opendir(sub);
+	while (d && (e = readdir(d)) != NULL)
+	{
+		char		path[4096];
+
+		if (!proxy_is_uuid(e->d_name, strlen(e->d_name)))
+			continue;
+		snprintf(path, sizeof(path), "%.4000s/%.36s", sub, e->d_name);
+		if (nfree < FREE_POOL_MAX && truncate(path, 0) == 0)
+			memcpy(free_pool[nfree++], e->d_name, PROXY_ID_LEN + 1);
+		else
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
 	return access(dir, W_OK) == 0 ? 0 : -1;
+}
+
+void
+proxy_spool_recycle(const char *dir, const char *id)
+{
+	char		from[4096],
+				to[4096];
+	bool		keep;
+
+	proxy_spool_path(from, sizeof(from), dir, id, ".dump");
+	pthread_mutex_lock(&free_lock);
+	keep = nfree < FREE_POOL_MAX;
+	pthread_mutex_unlock(&free_lock);
+	snprintf(to, sizeof(to), "%s/free/%s", dir, id);
+	if (keep && truncate(from, 0) == 0 && rename(from, to) == 0)
+	{
+		pthread_mutex_lock(&free_lock);
+		if (nfree < FREE_POOL_MAX)
+		{
+			memcpy(free_pool[nfree++], id, PROXY_ID_LEN + 1);
+			keep = true;
+		}
+		else
+			keep = false;
+		pthread_mutex_unlock(&free_lock);
+		if (!keep)
+			unlink(to);
+		return;
+	}
+	proxy_spool_remove(dir, id);
 }
 
 int
@@ -210,8 +276,23 @@ int
 proxy_spool_create(const char *dir, const char *id)
 {
 	char		path[4096];
+	char		name[PROXY_ID_LEN + 1] = "";
 
 	proxy_spool_path(path, sizeof(path), dir, id, ".part");
+	pthread_mutex_lock(&free_lock);
+	if (nfree > 0)
+		memcpy(name, free_pool[--nfree], PROXY_ID_LEN + 1);
+	pthread_mutex_unlock(&free_lock);
+	if (*name)
+	{
+		char		from[4096];
+
+		snprintf(from, sizeof(from), "%s/free/%s", dir, name);
+		/* Empty already (truncated when recycled); O_TRUNC in case of a crash in between. */
+		if (rename(from, path) == 0)
+			return open(path, O_WRONLY | O_TRUNC | O_APPEND | O_CLOEXEC);
+		unlink(from);
+	}
 	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 }
 

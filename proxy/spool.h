@@ -4,6 +4,7 @@
  *   <id>.part   the session while open, appended line by line
  *   <id>.dump   complete (renamed at close): waiting for upload and insert
  *   failed/     dumps the pipeline could not read, kept for a human
+ *   free/       empty files recycled for new sessions (see spool.c)
  *
  * A spool file is one header line of our own (JSON: start time and the
  * token's claims), then the dump exactly as it will be stored.  One file per
@@ -52,10 +53,12 @@ char	   *proxy_spool_header(int64_t start_ms, const proxy_claims *claims, size_t
  */
 int			proxy_spool_read_header(int fd, int64_t *start_ms, proxy_claims *claims);
 
-/* Opens <id>.part for appending (created, must not exist); fd or -1. */
+/* Opens <id>.part for appending (a recycled file, else created); fd or -1. */
 int			proxy_spool_create(const char *dir, const char *id);
 /* Renames <id>.part to <id>.dump. */
 int			proxy_spool_complete(const char *dir, const char *id);
+/* After upload: <id>.dump truncated into the free/ pool (or removed when it is full). */
+void		proxy_spool_recycle(const char *dir, const char *id);
 /* Removes <id>.part and <id>.dump (whichever exist). */
 void		proxy_spool_remove(const char *dir, const char *id);
 /* Moves <id>.dump to failed/. */

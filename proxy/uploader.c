@@ -557,7 +557,7 @@ process(worker *w, job *j)
 			goto out;
 		}
 	}
-	proxy_spool_remove(proxy_cfg.spool_dir, j->id);
+	proxy_spool_recycle(proxy_cfg.spool_dir, j->id);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	{
 		double		secs = (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -118,7 +118,7 @@ kill9_proxy() {
 	PIDS[$1]=""
 }
 objects() { ls "$T/$1/store" 2>/dev/null | grep -c '\.gz$'; }
-spool_files() { ls "$T/$1/spool" 2>/dev/null | grep -cv '^failed$'; }
+spool_files() { ls "$T/$1/spool" 2>/dev/null | grep -cvE '^(failed|free)$'; }
 newest() { ls -t "$T/$1/store"/*.gz 2>/dev/null | head -n 1; }
 metric() {	# port name
 	curl -s "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
