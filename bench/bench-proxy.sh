@@ -5,7 +5,8 @@
 # (200 times over 1 connection, 10 times over each of 100, once over each of 5,000).
 # For each run: messages/s and MB/s as the client measured them (first connect
 # to last close), CPU of the proxy per 1,000 messages (utime+stime from
-# /proc/PID/stat), its peak RSS (VmHWM); then RSS per idle connection (5,000
+# /proc/PID/stat) and of the replay, its peak RSS (VmHWM) and that peak less its
+# RSS at start per connection (a fresh proxy for each run); then RSS per idle connection (5,000
 # connections that sent one message and stay open: VmRSS during minus before,
 # divided by 5,000, on a fresh proxy); then p50/p99 time from a message's send to its line being
 # in the proxy's spool file (a perl probe that writes one message at a time and
@@ -28,11 +29,16 @@ for b in "$REPLAY" "$PROXY_BIN"; do
 	[ -x "$b" ] || { echo "bench-proxy: $b is missing (make all)"; exit 0; }
 done
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-if ! proxy_start $P --storage-url "file://$T/files" --spool-dir "$T/spool" --host-identifier bench \
-	--max-connections 20000; then
-	echo "bench-proxy: the proxy did not start"; exit 0
-fi
-PID=$(proxy_pid $P)
+
+# A fresh proxy per measurement, so VmHWM is that run's peak.
+fresh_proxy() {
+	proxy_stop $P
+	rm -rf "$T/spool" "$T/files"
+	proxy_start $P --storage-url "file://$T/files" --spool-dir "$T/spool" --host-identifier bench \
+		--max-connections 20000 >"$T/start.out" 2>&1 || { cat "$T/start.out"; return 1; }
+	PID=$(proxy_pid $P)
+	sleep 0.5
+}
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
@@ -40,33 +46,37 @@ total_field() { grep '^total ' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {
 HZ=$(getconf CLK_TCK)
 
 echo "== proxy: rtcstats-proxy (file:// storage, no database) under rtcstats-replay --fast"
-printf '%-12s %10s %12s %9s %9s %14s %12s %10s\n' connections messages msgs/s MB/s seconds \
-	"cpu ms/1k msg" "peak RSS MB" failed
+echo "   (replay and proxy share the machine's cores; proxy CPU includes anonymizing and"
+echo "   gzipping every closed session; RSS/conn = (peak - RSS at start) / connections)"
+printf '%-11s %9s %9s %7s %8s %10s %10s %9s %9s %7s\n' connections messages msgs/s MB/s seconds \
+	"proxy ms" "replay ms" "peak MB" "RSS/conn" failed
+printf '%-11s %9s %9s %7s %8s %10s %10s %9s %9s %7s\n' "" "" "" "" "" "/1k msgs" "/1k msgs" "(VmHWM)" "KB" ""
 for n in ${BENCH_CONNECTIONS:-1 100 5000}; do
 	# about 30,000 messages or more per run: one connection sends its dump 200 times
 	rep=$(( n >= 100 ? (n >= 1000 ? 1 : 10) : 200 ))
+	fresh_proxy || { echo "bench-proxy: the proxy did not start"; exit 0; }
+	r0=$(status_kb "$PID" VmRSS)
 	c0=$(cpu_ticks "$PID")
-	"$REPLAY" -q --fast --wait-all --repeat "$rep" -c "$n" "ws://127.0.0.1:$P/bench" "${DUMPS[@]}" >"$T/run-$n.out" 2>&1
+	TIMEFORMAT='%U %S'
+	{ time "$REPLAY" -q --fast --wait-all --repeat "$rep" -c "$n" "ws://127.0.0.1:$P/bench" \
+		"${DUMPS[@]}" >"$T/run-$n.out" 2>&1; } 2>"$T/time-$n"
 	c1=$(cpu_ticks "$PID")
 	msgs=$(total_field "$T/run-$n.out" messages)
 	if [ -z "$msgs" ]; then echo "replay failed: $(tail -n 3 "$T/run-$n.out")"; continue; fi
-	printf '%-12s %10s %12s %9s %9s %14s %12s %10s\n' "$n" "$msgs" \
+	hwm=$(status_kb "$PID" VmHWM)
+	printf '%-11s %9s %9s %7s %8s %10s %10s %9s %9s %7s\n' "$n" "$msgs" \
 		"$(total_field "$T/run-$n.out" msgs_per_s)" "$(total_field "$T/run-$n.out" mb_per_s)" \
 		"$(total_field "$T/run-$n.out" seconds)" \
-		"$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v m="$msgs" 'BEGIN { printf "%.3f", m ? d * 1000 / hz / m * 1000 : 0 }')" \
-		"$(awk -v k="$(status_kb "$PID" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v m="$msgs" 'BEGIN { printf "%.2f", m ? d * 1000 / hz / m * 1000 : 0 }')" \
+		"$(awk -v m="$msgs" '{ printf "%.2f", m ? ($1 + $2) * 1000 / m * 1000 : 0 }' "$T/time-$n")" \
+		"$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')" \
+		"$(awk -v a="$r0" -v b="$hwm" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')" \
 		"$(total_field "$T/run-$n.out" failed)"
 done
 
 # --- idle connections: the proxy's memory per open, quiet session
-# (a fresh proxy: the one above keeps the heap its busiest run grew)
 idle=${BENCH_IDLE_CONNECTIONS:-5000}
-proxy_stop $P
-if ! proxy_start $P --storage-url "file://$T/files" --spool-dir "$T/spool" --host-identifier bench \
-	--max-connections 20000; then
-	echo "bench-proxy: the proxy did not restart"; exit 0
-fi
-PID=$(proxy_pid $P)
+fresh_proxy || { echo "bench-proxy: the proxy did not start"; exit 0; }
 sleep 1
 r0=$(status_kb "$PID" VmRSS)
 "$REPLAY" -q --fast --wait-all --max-messages 1 --linger 4 -c "$idle" "ws://127.0.0.1:$P/idle" \
