@@ -431,7 +431,7 @@ pg_rehearsal() {
 	fi
 	local db; db=$(. "$envf"; echo "$POSTGRES_DB")
 	local out rc=0
-	out=$( { runuser -u postgres -- psql -X -q -h "$rd/sock" -d postgres -c "CREATE DATABASE \"$db\"" &&
+	out=$(cd / && { runuser -u postgres -- psql -X -q -h "$rd/sock" -d postgres -c "CREATE DATABASE \"$db\"" &&
 		runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -h "$rd/sock" -d "$db" <"$repo/docker/initdb/20-create-extensions.sql" &&
 		runuser -u postgres -- psql -X -At -h "$rd/sock" -d "$db" -c "select extversion from pg_extension where extname = 'rtcstats'" \
 			-c "show rtcstats.storage_url" -c "show rtcstats.s3_endpoint" -c "show rtcstats.database" &&
