@@ -51,5 +51,11 @@ $(BUILD)/fuzz/fuzz_reader: core/fuzz/fuzz_reader.c $(CORE_SRCS) $(wildcard core/
 		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ core/fuzz/fuzz_reader.c $(CORE_SRCS) \
 		$(DEPS_LIBS) -lm
 
-fuzz: $(BUILD)/fuzz/fuzz_reader
+$(BUILD)/fuzz/fuzz_anonymize: core/fuzz/fuzz_anonymize.c $(CORE_SRCS) $(wildcard core/src/*.h core/include/rtcstats/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ core/fuzz/fuzz_anonymize.c $(CORE_SRCS) \
+		$(DEPS_LIBS) -lm
+
+fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_anonymize
 .PHONY: fuzz

@@ -9,7 +9,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 make -s SANITIZE=1 core-tests build-san/bin/rtcstats-features build-san/bin/rtcstats-anonymize >/dev/null 2>&1 ||
 	make -s SANITIZE=1 core-tests build-san/bin/rtcstats-features || exit 1
-for suite in 10-core-unit 11-corpus 13-bad-input; do
+for suite in 10-core-unit 11-corpus 12-anonymize 13-bad-input; do
 	echo "-- $suite under ASan+UBSan"
 	BUILD=build-san bash "test/suites/$suite.sh" || status=1
 done
