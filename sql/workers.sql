@@ -87,6 +87,26 @@ SELECT pg_temp.wait_for($$SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WH
 ALTER SYSTEM RESET rtcstats.naptime;
 SELECT pg_reload_conf();
 
+-- a worker terminated in the middle of a dump: its claim expires
+-- (rtcstats.claim_timeout), the restarted worker claims the dump again and
+-- it is stored once.  A 28 MB dump (av-call's events 300 times) takes a
+-- second or two to extract.
+ALTER SYSTEM SET rtcstats.claim_timeout = '2s';
+SELECT pg_reload_conf();
+\set cmd '{ head -2 ' :corpus '/av-call.rtcstats; for i in $(seq 300); do tail -n +3 ' :corpus '/av-call.rtcstats; done; } > ' :storage_dir '/w-big.rtcstats'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+INSERT INTO rtcstats_dumps (blob_url, rtcstats_user) VALUES (current_setting('rtcstats.storage_url') || '/w-big.rtcstats', 'big');
+SELECT pg_temp.wait_for($$SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'rtcstats worker'
+						 AND query = 'rtcstats: extracting dump ' || (SELECT id FROM rtcstats_dumps WHERE rtcstats_user = 'big')$$, 30) AS extracting;
+SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity
+WHERE backend_type = 'rtcstats worker' AND query LIKE 'rtcstats: extracting dump %';
+SELECT pg_temp.wait_for($$SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WHERE rtcstats_user = 'big'$$, 60) AS extracted_after_kill;
+SELECT d.attempts, d.last_error, count(c.*) AS connections
+FROM rtcstats_dumps d LEFT JOIN features_connection c ON c.dump_id = d.id
+WHERE d.rtcstats_user = 'big' GROUP BY d.attempts, d.last_error;
+ALTER SYSTEM RESET rtcstats.claim_timeout;
+SELECT pg_reload_conf();
+
 \set cmd 'rm -f ' :storage_dir '/w-*'
 COPY (SELECT 1) TO PROGRAM :'cmd';
 \c contrib_regression
