@@ -105,6 +105,16 @@ SELECT (SELECT count(*) FROM features_connection WHERE dump_id = 'e0000000-0000-
 -- nothing eligible now: the failed ones wait for their backoff
 SELECT rtcstats_extract_pending(10) AS extracted_again;
 
+-- rtcstats.max_dump_size: a larger object is not fetched
+\set cmd 'cp ' :corpus '/multi-pc.rtcstats ' :storage_dir '/e0000000-0000-4000-8000-000000000006.rtcstats'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+INSERT INTO rtcstats_dumps (id, blob_url, attempts) VALUES
+	('e0000000-0000-4000-8000-000000000006', current_setting('rtcstats.storage_url') || '/e0000000-0000-4000-8000-000000000006.rtcstats', 100);
+SET rtcstats.max_dump_size = '100kB';
+SELECT pg_temp.err($$SELECT rtcstats_fetch_dump('e0000000-0000-4000-8000-000000000006')$$) AS too_large;
+RESET rtcstats.max_dump_size;
+SELECT octet_length(rtcstats_fetch_dump('e0000000-0000-4000-8000-000000000006')) AS fetched_bytes;
+
 -- non-superusers may call the pure functions, not the storage ones
 CREATE ROLE rtcstats_regress_user;
 SET ROLE rtcstats_regress_user;
