@@ -4,11 +4,13 @@
  * gzip, store and record them.  See docs/proxy.md.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -87,6 +89,38 @@ raise_fd_limit(void)
 	proxy_set_spool_fd_budget(rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long) (rl.rlim_cur * 2 / 5));
 }
 
+/*
+ * Can we bind address:port?  Checked before lws_create_context(), whose
+ * failure path leaks (lws 4.1), so that a port in use is a clean error.
+ */
+static bool
+can_listen(const char *address, int port)
+{
+	struct addrinfo hints = {0},
+			   *res = NULL;
+	char		service[16];
+	bool		ok = false;
+
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(service, sizeof(service), "%d", port);
+	if (getaddrinfo(address, service, &hints, &res) != 0)
+		return false;
+	for (struct addrinfo *a = res; a && !ok; a = a->ai_next)
+	{
+		int			fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		int			one = 1;
+
+		if (fd < 0)
+			continue;
+		(void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ok = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return ok;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,6 +196,15 @@ main(int argc, char **argv)
 	info.timeout_secs = 20;			/* handshakes and HTTP requests */
 	info.ka_time = 0;
 	info.pt_serv_buf_size = 64 * 1024;
+	if (!can_listen(info.iface, info.port))
+	{
+		fprintf(stderr, "rtcstats-proxy: cannot listen on %s:%d: %s\n", proxy_cfg.listen,
+				proxy_cfg.port, strerror(errno));
+		proxy_uploader_stop();
+		proxy_health_stop();
+		proxy_config_free(&proxy_cfg);
+		return 1;
+	}
 	if (strcmp(proxy_cfg.event_loop, "libev") == 0)
 	{
 		static void *foreign[1];

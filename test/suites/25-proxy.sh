@@ -9,7 +9,8 @@
 # spool recovery after kill -9, retries while storage or Postgres is down
 # (a private PostgreSQL 15 on a Unix socket only, "port" 55433, with the
 # contracts' rtcstats_dumps table), and a valgrind run (no definite leak,
-# no error).  file:// storage throughout.  Ports 18087 and 18088.
+# no error).  file:// storage throughout.  Two free ports among 18085-18089
+# (18088 and 18087 when nothing else runs).
 #
 #   BUILD (default build)  where the programs are built
 #   SANITIZE=1             build with ASan+UBSan (use with BUILD=build-san; the
@@ -22,8 +23,14 @@ BIN=$BUILD/bin
 PROXY=$BIN/rtcstats-proxy
 REPLAY=$BIN/rtcstats-replay
 ANON=$BIN/rtcstats-anonymize
-P1=18088
-P2=18087
+# Two free ports of the proxy range (other suites' proxies may be running).
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_ports=()
+for p in 18088 18087 18086 18089 18085; do
+	port_busy $p || free_ports+=($p)
+done
+P1=${free_ports[0]:-18088}
+P2=${free_ports[1]:-18087}
 PG_PORT=55433
 PG_BINDIR=/usr/lib/postgresql/15/bin
 SECRET=proxy-suite-secret
