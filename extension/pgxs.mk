@@ -34,7 +34,7 @@ SHLIB_LINK  = $(CORE_LIB) $(DEPS_LIBS) -lm
 # the postgres user with its own options; this is for `make installcheck`.
 REGRESS      = $(sort $(patsubst sql/%.sql,%,$(wildcard sql/*.sql)))
 REGRESS_OPTS = --temp-config=extension/regress.conf --temp-instance=./tmp_regress \
-               --port=55432 --load-extension=plpgsql
+               --port=55432
 EXTRA_CLEAN  = rtcstats.control
 
 # No LLVM bitcode: JIT-inlining glue that calls into the core buys nothing,
