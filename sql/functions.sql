@@ -87,6 +87,11 @@ SELECT count(*) AS problems
 FROM jsonb_array_elements(rtcstats_analyze(pg_read_binary_file(:'av'))->'observations') o
 WHERE o->>'severity' IN ('warning', 'error');
 
+-- values as jsonb: numbers exactly as written, a number JSON cannot hold
+-- (1e400 is infinite as a double) becomes null, non-ASCII text survives
+SELECT value FROM rtcstats_dump_events(convert_to(E'RTCStatsDump\n{}\n' ||
+	E'["create",null,{"a":"h\u00e9llo \\u00e9","n":1e400,"f":0.1,"g":1.5e-7,"i":9223372036854775807,"u":18446744073709551615,"t":true,"z":null},1]\n', 'UTF8'));
+
 -- bad input
 SELECT pg_temp.err($$SELECT rtcstats_features('not a dump'::bytea)$$);
 SELECT pg_temp.err($$SELECT rtcstats_features(''::bytea)$$);
@@ -94,6 +99,8 @@ SELECT pg_temp.err($$SELECT rtcstats_features(convert_to(E'RTCStatsDump\n{"path"
 SELECT pg_temp.err($$SELECT rtcstats_features(convert_to(E'RTCStatsDump\n{"path":"/x"}\n["create",null,{},1]\n{"a":1}\n', 'UTF8'))$$);
 SELECT pg_temp.err($$SELECT count(*) FROM rtcstats_dump_events(convert_to(E'RTCStatsDump\n{}\nnot json\n', 'UTF8'))$$);
 SELECT pg_temp.err($$SELECT rtcstats_analyze(convert_to(E'RTCStatsDump\n', 'UTF8') || '\xff00'::bytea)$$);
+-- a NUL character in a string: jsonb cannot store it
+SELECT pg_temp.err($$SELECT count(*) FROM rtcstats_dump_events(convert_to(E'RTCStatsDump\n{}\n["create",null,"a\\u0000b",1]\n', 'UTF8'))$$);
 -- truncated gzip: the first 1000 bytes of a gzip dump
 SELECT pg_temp.err(format('SELECT rtcstats_features(%L::bytea)', substr(pg_read_binary_file(:'gz'), 1, 1000)));
 SELECT pg_temp.err(format('SELECT count(*) FROM rtcstats_dump_events(%L::bytea)', substr(pg_read_binary_file(:'gz'), 1, 1000)));

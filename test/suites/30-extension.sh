@@ -252,6 +252,10 @@ done
 check "a background worker extracts from S3" \
 	"$(q "SELECT extracted_at IS NOT NULL, last_error IS NULL, (SELECT count(*) FROM features_connection WHERE dump_id = '5e000000-0000-4000-8000-000000000002') FROM rtcstats_dumps WHERE id = '5e000000-0000-4000-8000-000000000002'")" \
 	"^t\|t\|6\$"
+# external workers (rtcstats-worker) LISTEN: an insert notifies them
+check "an insert sends NOTIFY rtcstats_dumps" \
+	"$(q "LISTEN rtcstats_dumps; INSERT INTO rtcstats_dumps (id, blob_url, attempts) VALUES ('5e000000-0000-4000-8000-000000000009', 's3://calls/dumps/s1.gz', 100)")" \
+	'Asynchronous notification "rtcstats_dumps" received'
 
 # Not preloaded: the SQL functions work (the library loads on first use,
 # rtcstats.workers in postgresql.conf is accepted), a statement timeout
