@@ -8,6 +8,7 @@
  * written to the spool as <id>.dump and queued like a closed session.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,82 @@ typedef struct http_state
 	char	   *resp;			/* LWS_PRE bytes, then the body */
 	size_t		resp_len;
 	bool		close_after;
+	bool		counted;		/* holds one of the UPLOADS_MAX slots */
+	struct upload_job *job;		/* being validated by a thread */
 } http_state;
+
+/*
+ * Validating an upload (gunzip, reader pass) takes time proportional to its
+ * size, so it runs in a thread of its own; the loop answers when the thread
+ * is done (lws_cancel_service wakes it).  At most UPLOADS_MAX uploads are in
+ * flight (receiving or validating), which also bounds the memory bodies take
+ * (UPLOADS_MAX x max-dump-bytes); more get 503.
+ */
+#define UPLOADS_MAX 4
+
+typedef struct upload_job
+{
+	struct upload_job *next;	/* completed, waiting for the loop */
+	struct lws *wsi;
+	unsigned char *body;
+	size_t		len;
+	char	   *content_type;
+	bool		gzip_encoded;
+	proxy_claims claims;
+	bool		done;			/* under upload_lock */
+	bool		orphaned;		/* the connection closed first: the thread frees */
+	unsigned int status;
+	char		msg[700];		/* the 200 JSON answer, or the reason */
+} upload_job;
+
+static pthread_mutex_t upload_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t upload_cond = PTHREAD_COND_INITIALIZER;
+static upload_job *completed;
+static int	upload_threads;		/* running, under upload_lock */
+static int	uploads_in_flight;		/* loop thread only */
+
+static void
+job_free(upload_job *j)
+{
+	free(j->body);
+	free(j->content_type);
+	proxy_claims_free(&j->claims);
+	free(j);
+}
+
+/* Detaches a job from its connection: freed now if done, else by its thread. */
+static void
+job_release(upload_job *j)
+{
+	bool		free_now;
+
+	pthread_mutex_lock(&upload_lock);
+	free_now = j->done;
+	if (j->done)
+	{
+		for (upload_job **p = &completed; *p; p = &(*p)->next)
+		{
+			if (*p == j)
+			{
+				*p = j->next;
+				break;
+			}
+		}
+	}
+	else
+		j->orphaned = true;
+	pthread_mutex_unlock(&upload_lock);
+	if (free_now)
+		job_free(j);
+}
 
 static void
 state_reset(http_state *h)
 {
+	if (h->job)
+		job_release(h->job);
+	if (h->counted)
+		uploads_in_flight--;
 	free(h->body);
 	free(h->content_type);
 	free(h->resp);
@@ -383,16 +455,17 @@ fail:
 	return -1;
 }
 
-static int
-finish_upload(struct lws *wsi, http_state *h)
+/* The thread's work: fills j->status and j->msg. */
+static void
+validate_upload(upload_job *j)
 {
-	const unsigned char *data = h->body;
-	size_t		len = h->len;
+	const unsigned char *data = j->body;
+	size_t		len = j->len;
 	unsigned char *plain = NULL,
 			   *plain2 = NULL;
 	size_t		plen;
 	const char *why = NULL;
-	int			status = 0;
+	unsigned int status = 0;
 	rtcstats_reader_options ro = {0};
 	rtcstats_reader_callbacks cb = {v_metadata, v_event};
 	validate_ctx vc = {0, 0};
@@ -401,31 +474,36 @@ finish_upload(struct lws *wsi, http_state *h)
 	rtcstats_status rc;
 	char		id[PROXY_ID_LEN + 1];
 	char		msg[700];
-	int			ret;
+	int			s;
 
-	if (h->too_large)
-		return upload_rejected(wsi, h, 413, "dump larger than max-dump-bytes");
-	if (len == 0)
-		return upload_rejected(wsi, h, 400, "empty body");
-	if (h->gzip_encoded)
+	if (j->gzip_encoded)
 	{
-		status = gunzip(data, len, proxy_cfg.max_dump_bytes, &plain, &plen, &why);
-		if (status)
-			return upload_rejected(wsi, h, (unsigned) status, why);
+		s = gunzip(data, len, proxy_cfg.max_dump_bytes, &plain, &plen, &why);
+		if (s)
+		{
+			status = (unsigned) s;
+			goto reject;
+		}
 		data = plain;
 		len = plen;
 	}
-	if (h->content_type && strncasecmp(h->content_type, "multipart/form-data", 19) == 0)
+	if (j->content_type && strncasecmp(j->content_type, "multipart/form-data", 19) == 0)
 	{
-		status = multipart_file(h->content_type, data, len, &data, &len, &why);
-		if (status)
+		s = multipart_file(j->content_type, data, len, &data, &len, &why);
+		if (s)
+		{
+			status = (unsigned) s;
 			goto reject;
+		}
 	}
 	if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b)
 	{
-		status = gunzip(data, len, proxy_cfg.max_dump_bytes, &plain2, &plen, &why);
-		if (status)
+		s = gunzip(data, len, proxy_cfg.max_dump_bytes, &plain2, &plen, &why);
+		if (s)
+		{
+			status = (unsigned) s;
 			goto reject;
+		}
 		data = plain2;
 		len = plen;
 	}
@@ -466,26 +544,148 @@ finish_upload(struct lws *wsi, http_state *h)
 		goto reject;
 	}
 	if (proxy_uuid_v4(id) != 0 ||
-		spool_upload(id, data, len, vc.start_ms > 0 ? vc.start_ms : proxy_now_ms(), &h->claims) != 0)
+		spool_upload(id, data, len, vc.start_ms > 0 ? vc.start_ms : proxy_now_ms(), &j->claims) != 0)
 	{
 		status = 503;
 		why = "cannot spool the dump";
 		goto reject;
 	}
-	free(plain);
-	free(plain2);
 	atomic_fetch_add_explicit(&proxy_stats.http_uploads, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&proxy_stats.sessions_spooled, 1, memory_order_relaxed);
 	log_info("event=uploaded_http dump=%s bytes=%zu events=%ld", id, len, vc.events);
-	snprintf(msg, sizeof(msg),
+	j->status = 200;
+	snprintf(j->msg, sizeof(j->msg),
 			 "{\"message\":\"Upload successful\",\"clientId\":\"%s\",\"id\":\"%s\"}\n", id, id);
-	return respond(wsi, h, 200, "application/json", msg, strlen(msg), NULL);
-
-reject:
-	ret = upload_rejected(wsi, h, (unsigned) status, why);
 	free(plain);
 	free(plain2);
-	return ret;
+	return;
+
+reject:
+	j->status = status;
+	snprintf(j->msg, sizeof(j->msg), "%s", why);
+	free(plain);
+	free(plain2);
+}
+
+static void *
+upload_thread(void *arg)
+{
+	upload_job *j = arg;
+	bool		orphaned;
+
+	validate_upload(j);
+	free(j->body);				/* the largest part: not kept until the answer is sent */
+	j->body = NULL;
+	pthread_mutex_lock(&upload_lock);
+	j->done = true;
+	orphaned = j->orphaned;
+	if (!orphaned)
+	{
+		j->next = completed;
+		completed = j;
+	}
+	if (orphaned)
+		job_free(j);
+	else
+		lws_cancel_service(proxy_ctx);	/* the context outlives us: see proxy_http_wait_uploads */
+	upload_threads--;
+	pthread_cond_broadcast(&upload_cond);
+	pthread_mutex_unlock(&upload_lock);
+	return NULL;
+}
+
+void
+proxy_http_wait_uploads(void)
+{
+	pthread_mutex_lock(&upload_lock);
+	while (upload_threads > 0)
+		pthread_cond_wait(&upload_cond, &upload_lock);
+	pthread_mutex_unlock(&upload_lock);
+}
+
+void
+proxy_http_uploads_completed(void)
+{
+	pthread_mutex_lock(&upload_lock);
+	for (upload_job *j = completed; j; j = j->next)
+		lws_callback_on_writable(j->wsi);
+	pthread_mutex_unlock(&upload_lock);
+}
+
+/* Body complete: hand it to a validation thread. */
+static int
+finish_upload(struct lws *wsi, http_state *h)
+{
+	upload_job *j;
+	pthread_t	tid;
+	pthread_attr_t attr;
+	int			rc;
+
+	if (h->too_large)
+		return upload_rejected(wsi, h, 413, "dump larger than max-dump-bytes");
+	if (h->len == 0)
+		return upload_rejected(wsi, h, 400, "empty body");
+	j = calloc(1, sizeof(upload_job));
+	if (!j)
+		return -1;
+	j->wsi = wsi;
+	j->body = h->body;
+	j->len = h->len;
+	j->content_type = h->content_type;
+	j->gzip_encoded = h->gzip_encoded;
+	j->claims = h->claims;
+	h->body = NULL;
+	h->len = h->cap = 0;
+	h->content_type = NULL;
+	memset(&h->claims, 0, sizeof(h->claims));
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_mutex_lock(&upload_lock);
+	upload_threads++;
+	pthread_mutex_unlock(&upload_lock);
+	rc = pthread_create(&tid, &attr, upload_thread, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+	{
+		pthread_mutex_lock(&upload_lock);
+		upload_threads--;
+		pthread_mutex_unlock(&upload_lock);
+		job_free(j);
+		return upload_rejected(wsi, h, 503, "cannot start validation");
+	}
+	h->job = j;
+	return 0;
+}
+
+/* HTTP_WRITEABLE with a finished job: the answer's headers now, body next. */
+static int
+answer_upload(struct lws *wsi, http_state *h)
+{
+	upload_job *j = h->job;
+	int			rc;
+
+	h->job = NULL;
+	if (h->counted)
+	{
+		uploads_in_flight--;	/* the slot is free once validated */
+		h->counted = false;
+	}
+	pthread_mutex_lock(&upload_lock);
+	for (upload_job **p = &completed; *p; p = &(*p)->next)
+	{
+		if (*p == j)
+		{
+			*p = j->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&upload_lock);
+	if (j->status == 200)
+		rc = respond(wsi, h, 200, "application/json", j->msg, strlen(j->msg), NULL);
+	else
+		rc = upload_rejected(wsi, h, j->status, j->msg);
+	job_free(j);
+	return rc;
 }
 
 static bool
@@ -564,6 +764,10 @@ on_request(struct lws *wsi, http_state *h, const char *path)
 			return upload_rejected(wsi, h, 400, "empty body");
 		if (clen > 0 && (unsigned long long) clen > proxy_cfg.max_dump_bytes)
 			return upload_rejected(wsi, h, 413, "dump larger than max-dump-bytes");
+		if (uploads_in_flight >= UPLOADS_MAX)
+			return upload_rejected(wsi, h, 503, "too many uploads in progress, retry later");
+		uploads_in_flight++;
+		h->counted = true;
 		h->content_type = copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
 		h->route = ROUTE_UPLOAD;
 		return 0;				/* the body follows in HTTP_BODY callbacks */
@@ -622,12 +826,20 @@ proxy_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void **st
 			h->route = ROUTE_NONE;
 			if (finish_upload(wsi, h) != 0)
 				return -1;
-			free(h->body);
-			h->body = NULL;
-			h->len = h->cap = 0;
 			return 0;
 
 		case LWS_CALLBACK_HTTP_WRITEABLE:
+			if (h && h->job && !h->resp)
+			{
+				bool		done;
+
+				pthread_mutex_lock(&upload_lock);
+				done = h->job->done;
+				pthread_mutex_unlock(&upload_lock);
+				if (done && answer_upload(wsi, h) != 0)
+					return -1;
+				return 0;
+			}
 			if (!h || !h->resp)
 				return 0;
 			if (lws_write(wsi, (unsigned char *) h->resp + LWS_PRE, h->resp_len,

@@ -252,6 +252,8 @@ main(int argc, char **argv)
 	else
 		while (!loop_done && lws_service(proxy_ctx, 0) >= 0)
 			;
+	/* Validation threads wake the loop through the context: let them end first. */
+	proxy_http_wait_uploads();
 	/* Closes what is left; each CLOSED callback completes and queues its dump. */
 	lws_context_destroy(proxy_ctx);
 	proxy_ctx = NULL;

@@ -35,6 +35,10 @@ void		proxy_sweep_sessions(void);
 /* http.c: called from proxy_callback for HTTP reasons. */
 int			proxy_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
 								void **http_state, void *in, size_t len);
+/* Loop thread, on a wakeup: asks to write the answers of validated uploads. */
+void		proxy_http_uploads_completed(void);
+/* Before destroying the context: waits for running validation threads. */
+void		proxy_http_wait_uploads(void);
 /* Token check shared with ws.c: NULL secret means no auth. */
 bool		proxy_peer_is_trusted(const char *addr);
 int			proxy_trusted_init(const char *list);

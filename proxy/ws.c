@@ -740,6 +740,7 @@ proxy_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, vo
 			break;
 
 		case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+			proxy_http_uploads_completed();
 			if (proxy_stopping)
 				proxy_close_all_sessions();
 			break;

@@ -313,6 +313,20 @@ wait_until 10 objects_at_least $P1 5 && wait_until 10 spool_empty $P1 &&
 expect "no object for refused uploads" "$(objects $P1)" 5
 expect "metrics: http uploads" "$(metric $P1 rtcstats_proxy_http_uploads_total)" 5
 expect "metrics: rejected uploads" "$(metric $P1 rtcstats_proxy_http_uploads_rejected_total)" 8
+# At most 4 uploads in flight: 4 slow ones (throttled client), a fifth gets 503;
+# the loop keeps answering meanwhile.
+slow=()
+for i in 1 2 3 4; do
+	curl -s -o "$T/slow$i" -w '%{http_code}' --limit-rate 8k --data-binary @"$D" $B/upload >"$T/slow$i.code" &
+	slow+=($!)
+done
+sleep 1.5
+expect "fifth concurrent upload: 503" "$(http_code --data-binary @"$D" $B/upload)" 503
+expect "healthcheck answers during uploads" "$(http_code $B/healthcheck)" 200
+wait "${slow[@]}"
+expect "the 4 throttled uploads: 200" "$(cat "$T"/slow[1-4].code | tr -d '\n')" 200200200200
+expect "after them, uploads are accepted again" "$(http_code --data-binary @"$D" $B/upload)" 200
+wait_until 10 objects_at_least $P1 10 || fail "throttled uploads not stored"
 
 # ------------------------------------------------------------- WebSocket ---
 before=$(objects $P1)
