@@ -36,6 +36,7 @@ typedef struct proxy_config
 	int			max_connections;
 	int			max_bad_messages;
 	int			idle_timeout;		/* seconds, 0 = none */
+	int			ping_interval;		/* seconds */
 	int			workers;
 	int			shutdown_timeout;	/* seconds */
 	int			retry_max_delay;	/* seconds */

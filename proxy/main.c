@@ -125,6 +125,7 @@ int
 main(int argc, char **argv)
 {
 	struct lws_context_creation_info info;
+	static lws_retry_bo_t retry;
 	struct sigaction sa;
 	int			rc;
 	long		left;
@@ -196,6 +197,16 @@ main(int argc, char **argv)
 	info.timeout_secs = 20;			/* handshakes and HTTP requests */
 	info.ka_time = 0;
 	info.pt_serv_buf_size = 64 * 1024;
+	/*
+	 * Dead peers (a laptop closed mid-call) are found by WebSocket pings:
+	 * lws pings after ping-interval without a pong and hangs up when none
+	 * comes within as long again.  Live browsers answer pings themselves, so
+	 * a quiet but open page is never closed (rtcstats-js does not reconnect).
+	 */
+	retry.secs_since_valid_ping = (uint16_t) proxy_cfg.ping_interval;
+	retry.secs_since_valid_hangup = (uint16_t) (proxy_cfg.ping_interval * 2 > 65535 ?
+												65535 : proxy_cfg.ping_interval * 2);
+	info.retry_and_idle_policy = &retry;
 	if (!can_listen(info.iface, info.port))
 	{
 		fprintf(stderr, "rtcstats-proxy: cannot listen on %s:%d: %s\n", proxy_cfg.listen,

@@ -396,9 +396,22 @@ if zcat "$(newest $P1)" | sed '1,2d;$d' | cmp -s - <(sed '1,2d;$d' $CORPUS/scree
 else
 	fail "--no-anonymize: messages differ"
 fi
+stop_proxy $P1
+# A peer that does not answer pings (the raw client never does) is dropped: 1006.
+start_proxy $P1 --ping-interval 1 || finish
+ws_open $P1 "/noping" && ws_text '["p",null,1,0]'
+sleep 3.5
+ws_drop
+wait_until 10 objects_at_least $P1 $((before + 4))
+expect "peer not answering pings dropped, dump completed with 1006" \
+	"$(zcat "$(newest $P1)" | sed -n '3p;$p' | cut -c1-19 | tr '\n' '|')" '["p",null,1,0]|["close",null,1006,|'
+out=$("$REPLAY" --fast --linger 4 "ws://127.0.0.1:$P1/" $D 2>&1) &&
+	ok "a client answering pings stays connected past 2 ping intervals" || fail "pinged client: $out"
+wait_until 10 objects_at_least $P1 $((before + 5))
+before=$(objects $P1)
 ws_open $P1 "/empty" && ws_close 1000
 sleep 0.5
-expect "session without messages is dropped (upstream)" "$(objects $P1)" $((before + 3))
+expect "session without messages is dropped (upstream)" "$(objects $P1)" $before
 stop_proxy $P1
 
 # ---------------------------------------------------------------- JWT ---
