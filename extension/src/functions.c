@@ -30,6 +30,7 @@
 #include <json-c/json.h>
 
 #include "rtcstats/reader.h"
+#include "compat.h"
 #include "rtcstats_ext.h"
 
 PG_FUNCTION_INFO_V1(rtcstats_features);
@@ -157,7 +158,7 @@ events_of_bytes(FunctionCallInfo fcinfo, const char *what, const char *data, siz
 	rtcstats_error err;
 	rtcstats_status rc = RTCSTATS_OK;
 
-	InitMaterializedSRF(fcinfo, 0);
+	rtcstats_init_materialized_srf(fcinfo, 0);
 	st.store = rsinfo->setResult;
 	st.desc = rsinfo->setDesc;
 	st.error = NULL;

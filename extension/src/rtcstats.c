@@ -18,7 +18,11 @@
 
 #include "rtcstats_ext.h"
 
+#ifdef PG_MODULE_MAGIC_EXT
+PG_MODULE_MAGIC_EXT(.name = "rtcstats", .version = EXTVERSION);
+#else
 PG_MODULE_MAGIC;
+#endif
 
 char	   *rtcstats_storage_url = NULL;
 char	   *rtcstats_s3_endpoint = NULL;

@@ -14,11 +14,13 @@
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
 
+#include "compat.h"
 #include "rtcstats_ext.h"
 
 static rtcstats_storage *storage = NULL;
 static char *storage_signature = NULL;	/* settings the client was built with */
 static bool storage_initialized = false;
+static uint32 wait_fetch = 0;	/* "RtcstatsFetch" on 17+ */
 
 /* Polled by the core during transfers: a cancel or terminate stops a fetch. */
 static bool
@@ -153,7 +155,7 @@ rtcstats_fetch_url(const char *blob_url)
 		rtcstats_raise(psprintf("could not read dump URL \"%s\"", blob_url), &err);
 	}
 
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	pgstat_report_wait_start(rtcstats_wait_event("RtcstatsFetch", &wait_fetch));
 	rc = rtcstats_storage_get(s, key, &buf, &err);
 	pgstat_report_wait_end();
 	free(key);

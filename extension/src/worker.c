@@ -34,6 +34,7 @@
 #include "utils/uuid.h"
 #include "utils/wait_event.h"
 
+#include "compat.h"
 #include "rtcstats_ext.h"
 
 /* Seconds before the postmaster restarts a worker that exited with an error
@@ -42,6 +43,8 @@
 
 /* How often a worker looks for the extension while it is not created. */
 #define MISSING_EXTENSION_RETRY_MS 2000
+
+static uint32 wait_idle = 0;	/* "RtcstatsIdle" on 17+ */
 
 /* Registers the workers; from _PG_init while preloading. */
 void
@@ -250,7 +253,7 @@ rtcstats_worker_main(Datum arg)
 
 			pgstat_report_activity(STATE_IDLE, NULL);
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 timeout, PG_WAIT_EXTENSION);
+							 timeout, rtcstats_wait_event("RtcstatsIdle", &wait_idle));
 			ResetLatch(MyLatch);
 		}
 	}
