@@ -413,7 +413,7 @@ spool_upload(const char *id, const unsigned char *data, size_t len, int64_t star
 	int			fd;
 	size_t		off = 0,
 				hlen;
-	char	   *hdr = proxy_spool_header(start_ms, claims, &hlen);
+	char	   *hdr = proxy_spool_header(start_ms, claims, true, &hlen);
 
 	if (!hdr)
 		return -1;

@@ -190,7 +190,7 @@ proxy_spool_path(char *out, size_t cap, const char *dir, const char *id, const c
 }
 
 char *
-proxy_spool_header(int64_t start_ms, const proxy_claims *claims, size_t *len)
+proxy_spool_header(int64_t start_ms, const proxy_claims *claims, bool upload, size_t *len)
 {
 	struct json_object *o = json_object_new_object();
 	const char *s;
@@ -200,6 +200,8 @@ proxy_spool_header(int64_t start_ms, const proxy_claims *claims, size_t *len)
 		return NULL;
 	json_object_object_add(o, "rtcstatsSpool", json_object_new_int(1));
 	json_object_object_add(o, "startTime", json_object_new_int64(start_ms));
+	if (upload)
+		json_object_object_add(o, "upload", json_object_new_boolean(1));
 	if (claims && claims->user)
 		json_object_object_add(o, "user", json_object_new_string(claims->user));
 	if (claims && claims->conference)
@@ -368,6 +370,25 @@ recover_part(const char *dir, const char *id)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/*
+	 * An HTTP upload cut while being written: its client got no answer and
+	 * will send it again, so it is not completed.
+	 */
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0)
+	{
+		char	   *nl;
+
+		buf[n] = '\0';
+		nl = memchr(buf, '\n', (size_t) n);
+		if (nl && memmem(buf, (size_t) (nl - buf), "\"upload\":true", 13))
+		{
+			close(fd);
+			proxy_spool_remove(dir, id);
+			return 0;
+		}
+	}
+	n = 0;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 	{
 		for (ssize_t i = 0; i < n; i++)

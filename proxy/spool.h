@@ -16,6 +16,7 @@
 #ifndef RTCSTATS_PROXY_SPOOL_H
 #define RTCSTATS_PROXY_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,7 +45,8 @@ int			proxy_spool_lock(const char *dir);
 #define PROXY_SPOOL_HEADER_MAX (4 * PROXY_JWT_MAX_BYTES)
 
 /* The header line ("{...}\n"), malloc'd; *len set.  NULL if out of memory. */
-char	   *proxy_spool_header(int64_t start_ms, const proxy_claims *claims, size_t *len);
+char	   *proxy_spool_header(int64_t start_ms, const proxy_claims *claims, bool upload,
+								size_t *len);
 /*
  * Reads the header line of an open spool file and leaves the file positioned
  * after it.  A file that starts with "RTCStatsDump" (a plain dump dropped

@@ -509,7 +509,7 @@ session_open(struct lws *wsi, session *s)
 	}
 	s->start_ms = s->last_ms = proxy_now_ms();
 	line = metadata_line(wsi, s->start_ms, &len);
-	hdr = proxy_spool_header(s->start_ms, &claims, &hlen);
+	hdr = proxy_spool_header(s->start_ms, &claims, false, &hlen);
 	proxy_claims_free(&claims);
 	spool_fd_reserve();
 	if (!line || !hdr || (s->fd = proxy_spool_create(proxy_cfg.spool_dir, s->id)) < 0)

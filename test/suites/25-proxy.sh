@@ -537,6 +537,10 @@ cp "$D" "$T/$P1/spool/$id2.dump"
 # A session that had not sent anything yet.
 id3=$(cat /proc/sys/kernel/random/uuid)
 printf 'RTCStatsDump\n{"url":"/"}\n' >"$T/$P1/spool/$id3.part"
+# An HTTP upload cut while being spooled (its client got no answer).
+id4=$(cat /proc/sys/kernel/random/uuid)
+printf '{"rtcstatsSpool":1,"startTime":1,"upload":true}\nRTCStatsDump\n{"url":"/"}\n["a",null,1,0]\n["b",nu' \
+	>"$T/$P1/spool/$id4.part"
 start_proxy $P1 || finish
 wait_until 10 objects_at_least $P1 $((before + 2)) && wait_until 10 spool_empty $P1 &&
 	ok "restart after kill -9: spool recovered and drained" || fail "recovery: $(ls "$T/$P1/spool")"
@@ -547,6 +551,8 @@ expect "recovered: 3 messages, torn line cut, close 1006" \
 	'["c1",null,1,0]|["c2",null,2,0]|["c3",null,3,0]|["close",null,1006,|'
 [ -f "$T/$P1/store/$id2.gz" ] && ok "a .dump left in the spool is uploaded at start" || fail "$id2 not uploaded"
 [ ! -f "$T/$P1/store/$id3.gz" ] && ok "an empty .part is dropped at start" || fail "empty .part uploaded"
+[ ! -f "$T/$P1/store/$id4.gz" ] && ok "a cut HTTP upload is dropped at start (the client retries)" ||
+	fail "cut upload completed"
 
 # --------------------------------------------------- storage down, retry ---
 mv "$T/$P1/store" "$T/$P1/store.away"
