@@ -145,6 +145,57 @@ rtcstats_ext_schema(void)
 	return quote_identifier(nsp);
 }
 
+/*
+ * The worker API statements, prepared once per backend and kept
+ * (SPI_keepplan), as the workers run them for every dump.  A kept plan is
+ * re-planned by the plan cache after DDL; a different extension schema
+ * prepares it again.  Call between SPI_connect and SPI_finish.
+ */
+typedef struct kept_plan
+{
+	const char *fmt;			/* SQL with one %s for the schema */
+	int			nargs;
+	Oid			types[3];
+	SPIPlanPtr	plan;
+	char		schema[2 * NAMEDATALEN + 3];	/* quoted, as in the SQL */
+} kept_plan;
+
+static kept_plan blob_url_plan = {"SELECT blob_url FROM %s.rtcstats_dumps WHERE id = $1", 1, {UUIDOID}};
+static kept_plan store_plan = {"SELECT %s.rtcstats_store_features($1, $2, $3)", 3, {UUIDOID, JSONBOID, JSONBOID}};
+static kept_plan claim_plan = {"SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)", 1, {TEXTOID}};
+static kept_plan failure_plan = {"SELECT %s.rtcstats_record_failure($1, $2)", 2, {UUIDOID, TEXTOID}};
+
+static SPIPlanPtr
+plan_for(kept_plan *k, const char *schema)
+{
+	SPIPlanPtr	plan;
+
+	if (k->plan != NULL && strcmp(k->schema, schema) == 0)
+		return k->plan;
+	if (k->plan != NULL)
+		SPI_freeplan(k->plan);
+	k->plan = NULL;
+	plan = SPI_prepare(psprintf(k->fmt, schema), k->nargs, k->types);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	k->plan = plan;
+	strlcpy(k->schema, schema, sizeof(k->schema));
+	return plan;
+}
+
+/* Runs a kept plan; raises unless it returned rows as a SELECT. */
+static void
+run_plan(kept_plan *k, const char *schema, Datum *values, const char *nulls,
+		 bool read_only, long tcount)
+{
+	int			ret = SPI_execute_plan(plan_for(k, schema), values, nulls, read_only, tcount);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+}
+
 /* A uuid Datum as text, for messages. */
 static char *
 uuid_text(Datum id)
@@ -158,19 +209,13 @@ rtcstats_blob_url_of(Datum dump_id)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	const char *schema = rtcstats_ext_schema();
-	Oid			types[1] = {UUIDOID};
 	Datum		values[1] = {dump_id};
 	char	   *url = NULL;
 	bool		isnull = true;
 	bool		found;
-	int			ret;
 
 	SPI_connect();
-	ret = SPI_execute_with_args(psprintf("SELECT blob_url FROM %s.rtcstats_dumps WHERE id = $1",
-										 schema),
-								1, types, values, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	run_plan(&blob_url_plan, schema, values, NULL, true, 1);
 	found = SPI_processed > 0;
 	if (found)
 	{
@@ -211,16 +256,11 @@ void
 rtcstats_store(Datum dump_id, const rtcstats_extracted *ex)
 {
 	const char *schema = rtcstats_ext_schema();
-	Oid			types[3] = {UUIDOID, JSONBOID, JSONBOID};
 	Datum		values[3] = {dump_id, ex->features, ex->analysis};
 	char		nulls[3] = {' ', ' ', ex->analysis ? ' ' : 'n'};
-	int			ret;
 
 	SPI_connect();
-	ret = SPI_execute_with_args(psprintf("SELECT %s.rtcstats_store_features($1, $2, $3)", schema),
-								3, types, values, nulls, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	run_plan(&store_plan, schema, values, nulls, false, 0);
 	SPI_finish();
 }
 
@@ -243,17 +283,11 @@ bool
 rtcstats_claim_one(MemoryContext cxt, const char *worker, Datum *id, char **url)
 {
 	const char *schema = rtcstats_ext_schema();
-	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(worker)};
 	bool		found = false;
-	int			ret;
 
 	SPI_connect();
-	ret = SPI_execute_with_args(psprintf("SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)",
-										 schema),
-								1, types, values, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	run_plan(&claim_plan, schema, values, NULL, false, 1);
 	if (SPI_processed > 0)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
@@ -282,14 +316,9 @@ void
 rtcstats_record_failure(Datum dump_id, const char *message)
 {
 	const char *schema = rtcstats_ext_schema();
-	Oid			types[2] = {UUIDOID, TEXTOID};
 	Datum		values[2] = {dump_id, CStringGetTextDatum(message)};
-	int			ret;
 
 	SPI_connect();
-	ret = SPI_execute_with_args(psprintf("SELECT %s.rtcstats_record_failure($1, $2)", schema),
-								2, types, values, NULL, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	run_plan(&failure_plan, schema, values, NULL, false, 0);
 	SPI_finish();
 }
