@@ -47,10 +47,11 @@ HZ=$(getconf CLK_TCK)
 
 echo "== proxy: rtcstats-proxy (file:// storage, no database) under rtcstats-replay --fast"
 echo "   (replay and proxy share the machine's cores; proxy CPU includes anonymizing and"
-echo "   gzipping every closed session; RSS/conn = (peak - RSS at start) / connections)"
-printf '%-11s %9s %9s %7s %8s %10s %10s %9s %9s %7s\n' connections messages msgs/s MB/s seconds \
-	"proxy ms" "replay ms" "peak MB" "RSS/conn" failed
-printf '%-11s %9s %9s %7s %8s %10s %10s %9s %9s %7s\n' "" "" "" "" "" "/1k msgs" "/1k msgs" "(VmHWM)" "KB" ""
+echo "   gzipping every closed session; open s: until the last handshake (--wait-all: no"
+echo "   message before); RSS/conn = (peak - RSS at start) / connections)"
+printf '%-11s %9s %9s %7s %8s %8s %10s %10s %9s %9s %7s\n' connections messages msgs/s MB/s seconds \
+	"open s" "proxy ms" "replay ms" "peak MB" "RSS/conn" failed
+printf '%-11s %9s %9s %7s %8s %8s %10s %10s %9s %9s %7s\n' "" "" "" "" "" "" "/1k msgs" "/1k msgs" "(VmHWM)" "KB" ""
 for n in ${BENCH_CONNECTIONS:-1 100 5000}; do
 	# about 30,000 messages or more per run: one connection sends its dump 200 times
 	rep=$(( n >= 100 ? (n >= 1000 ? 1 : 10) : 200 ))
@@ -64,9 +65,9 @@ for n in ${BENCH_CONNECTIONS:-1 100 5000}; do
 	msgs=$(total_field "$T/run-$n.out" messages)
 	if [ -z "$msgs" ]; then echo "replay failed: $(tail -n 3 "$T/run-$n.out")"; continue; fi
 	hwm=$(status_kb "$PID" VmHWM)
-	printf '%-11s %9s %9s %7s %8s %10s %10s %9s %9s %7s\n' "$n" "$msgs" \
+	printf '%-11s %9s %9s %7s %8s %8s %10s %10s %9s %9s %7s\n' "$n" "$msgs" \
 		"$(total_field "$T/run-$n.out" msgs_per_s)" "$(total_field "$T/run-$n.out" mb_per_s)" \
-		"$(total_field "$T/run-$n.out" seconds)" \
+		"$(total_field "$T/run-$n.out" seconds)" "$(total_field "$T/run-$n.out" open_seconds)" \
 		"$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v m="$msgs" 'BEGIN { printf "%.2f", m ? d * 1000 / hz / m * 1000 : 0 }')" \
 		"$(awk -v m="$msgs" '{ printf "%.2f", m ? ($1 + $2) * 1000 / m * 1000 : 0 }' "$T/time-$n")" \
 		"$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')" \
