@@ -573,7 +573,7 @@ session_finish(session *s)
 			atomic_fetch_add_explicit(&proxy_stats.sessions_empty, 1, memory_order_relaxed);
 			log_info("event=dropped dump=%s reason=empty code=%d", s->id, code);
 		}
-		else if (!ok || proxy_spool_complete(proxy_cfg.spool_dir, s->id) != 0)
+		else if (proxy_spool_complete(proxy_cfg.spool_dir, s->id) != 0)
 		{
 			/* Left as .part: the next start completes it. */
 			log_error("event=spool_error dump=%s error=\"cannot complete: %s\"", s->id,
@@ -581,6 +581,13 @@ session_finish(session *s)
 		}
 		else
 		{
+			/*
+			 * Without its close line (disk full) the dump is still worth
+			 * storing: the pipeline's reader skips a torn last line.
+			 */
+			if (!ok)
+				log_error("event=spool_error dump=%s error=\"close line not written: %s\"",
+						  s->id, strerror(errno));
 			atomic_fetch_add_explicit(&proxy_stats.sessions_spooled, 1, memory_order_relaxed);
 			log_info("event=closed dump=%s code=%d messages=%llu bytes=%llu bad=%u", s->id, code,
 					 (unsigned long long) s->msgs, (unsigned long long) s->bytes, s->bad);

@@ -31,6 +31,12 @@ for p in 18088 18087 18086 18089 18085; do
 done
 P1=${free_ports[0]:-18088}
 P2=${free_ports[1]:-18087}
+# Another free one for the second proxy, looked up again right before each use.
+pick_p2() {
+	for p in 18087 18086 18089 18085 18088; do
+		[ "$p" != "$P1" ] && ! port_busy $p && { P2=$p; return; }
+	done
+}
 PG_PORT=55433
 PG_BINDIR=/usr/lib/postgresql/15/bin
 SECRET=proxy-suite-secret
@@ -488,6 +494,7 @@ stop_proxy $P1
 # More sessions than spool fds kept open: with 100 descriptors the proxy keeps
 # 40 spool files open; 44 interleaved sessions reopen theirs as they write.
 mkdir -p "$T/fd"
+pick_p2
 (ulimit -n 100; exec "$PROXY" --listen 127.0.0.1 --port $P2 --spool-dir "$T/fd/spool" \
 	--storage-url "file://$T/fd/store" >"$T/fd/log" 2>&1) &
 PIDS[fd]=$!
@@ -645,6 +652,7 @@ if [ "${SANITIZE:-0}" = 1 ]; then
 	echo "(valgrind part not run on a sanitizer build)"
 elif command -v valgrind >/dev/null; then
 	mkdir -p "$T/vg"
+	pick_p2
 	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--show-leak-kinds=definite --log-file="$T/vg/valgrind.log" \
 		"$PROXY" --listen 127.0.0.1 --port $P2 --spool-dir "$T/vg/spool" \
