@@ -67,9 +67,17 @@ check_once(rtcstats_storage *st, PGconn **conn)
 			PQfinish(*conn);
 			*conn = PQconnectdb(proxy_cfg.dsn);
 		}
-		res = PQstatus(*conn) == CONNECTION_OK ? PQexec(*conn, "SELECT 1") : NULL;
+		/* Reachable is not enough: the rows go to rtcstats_dumps. */
+		res = PQstatus(*conn) == CONNECTION_OK ?
+			PQexec(*conn, "SELECT to_regclass('rtcstats_dumps') IS NOT NULL") : NULL;
 		dstate = res && PQresultStatus(res) == PGRES_TUPLES_OK;
-		if (!dstate)
+		if (dstate && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		{
+			dstate = 0;
+			snprintf(derr, sizeof(derr),
+					 "table rtcstats_dumps not found (CREATE EXTENSION rtcstats in this database)");
+		}
+		else if (!dstate)
 		{
 			char	   *m = PQerrorMessage(*conn);
 			size_t		l;

@@ -635,9 +635,14 @@ if [ -x "$PG_BINDIR/initdb" ] && id postgres >/dev/null 2>&1; then
 		# Idempotent: the same dump queued again after a crash inserts nothing new.
 		kill9_proxy $P1
 		cp "$D" "$T/$P1/spool/$rid.dump"
-		start_proxy $P1 --dsn "$DSN" || finish
+		start_proxy $P1 --dsn "$DSN" --health-interval 1 || finish
 		wait_until 10 spool_empty $P1
 		expect "re-processing a dump: ON CONFLICT DO NOTHING" "$(psqlq -c 'select count(*) from rtcstats_dumps')" 2
+		psqlq -c "ALTER TABLE rtcstats_dumps RENAME TO rtcstats_dumps_away"
+		wait_until 10 health_is $P1 503 && curl -s $B/healthcheck | grep -q 'rtcstats_dumps not found' &&
+			ok "healthcheck: a database without rtcstats_dumps is reported" ||
+			fail "healthcheck without the table: $(curl -s $B/healthcheck)"
+		psqlq -c "ALTER TABLE rtcstats_dumps_away RENAME TO rtcstats_dumps"
 		stop_proxy $P1
 		pg_ctl -m fast stop
 	else
