@@ -6,7 +6,7 @@ set -eu
 packages=(
 	build-essential pkg-config
 	libjson-c-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev
-	libpq-dev postgresql-15 postgresql-server-dev-15
+	libpq-dev postgresql-15 postgresql-server-dev-15 postgresql-15-cron
 	clang libclang-rt-14-dev valgrind
 	nodejs npm curl ca-certificates procps
 	"$@"
