@@ -51,6 +51,7 @@ include cli/cli.mk
 -include extension/extension.mk
 -include bench/bench.mk
 -include bench/bench-analysis.mk
+-include bench/bench-workers.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
