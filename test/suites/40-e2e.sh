@@ -145,6 +145,17 @@ for n in "${names[@]}"; do
 	i=$((i + 1))
 done
 
+# Original pacing: gumonly at 10x lasts its recorded span / 10 (its messages'
+# deltas after the first, which is absolute), not less, and not much more.
+span_ms=$(sed '1,2d;$d' test/corpus/dumps/gumonly.rtcstats | sed 1d |
+	perl -ne 'if (/,\s*([0-9.]+)\s*\]\s*$/) { $s += $1 } END { print $s + 0 }')
+took=$(grep -o 'seconds=[0-9.]*' "$T/replay-gumonly.out" | head -n 1 | cut -d= -f2)
+if perl -e "exit !($took >= $span_ms / 10 / 1000 * 0.95 && $took <= $span_ms / 10 / 1000 + 1)"; then
+	ok "--speed 10: gumonly took ${took}s for a ${span_ms} ms recording"
+else
+	fail "--speed 10: gumonly took ${took}s for a ${span_ms} ms recording"
+fi
+
 row_exists() { pg_psql -c "SELECT 1 FROM rtcstats_dumps WHERE id = '$1'"; }
 row_count() { pg_psql -c "SELECT count(*) FROM rtcstats_dumps WHERE host_identifier = '$1'"; }
 if wait_for 60 '[ "$(row_count e2e-host)" -ge "${#names[@]}" ]'; then
