@@ -176,8 +176,8 @@ start_postgres() {
 		EOF
 		# The database and the extension exist before the first start, so the workers find
 		# them at once (a worker whose database is missing exits and restarts 5 s later).
-		# Single-user mode preloads rtcstats as the server will: loaded later, it could not
-		# define its PGC_POSTMASTER settings.
+		# Single-user mode reads the configuration above, so rtcstats is preloaded there as
+		# in the server.
 		echo "CREATE DATABASE $db;" | logged "$state/build.log" as_pg "$pgbin/postgres" --single -c fsync=off -D "$pgdata" template1
 		echo "CREATE EXTENSION rtcstats;" | logged "$state/build.log" as_pg "$pgbin/postgres" --single -c fsync=off -D "$pgdata" "$db"
 	fi
