@@ -327,14 +327,21 @@ recorded_url(struct lws *wsi)
 	url[0] = '\0';
 	n = append_encoded(url, n, cap, path ? path : "/", false);
 	free(path);
-	for (int i = 0; n + 2 < cap; i++)
+	for (int i = 0, emitted = 0; n + 2 < cap; i++)
 	{
 		int			l = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
 		char	   *eq;
 
 		if (l < 0)
 			break;
-		url[n++] = i ? '&' : '?';
+		/*
+		 * Empty pairs are dropped, as URLSearchParams does; lws stores an
+		 * empty trailing pair ("/x?", "?a=1&") as a last fragment "/".
+		 */
+		if (l == 0 || (strcmp(frag, "/") == 0 &&
+					   lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i + 1) <= 0))
+			continue;
+		url[n++] = emitted++ ? '&' : '?';
 		url[n] = '\0';
 		eq = strchr(frag, '=');
 		if (eq)

@@ -451,6 +451,14 @@ wait_until 10 objects_at_least $P1 $((before + 2))
 expect "token value replaced by obfuscated in the url" \
 	"$(zcat "$(newest $P1)" | sed -n 2p >"$T/j.meta"; json_get j.url "$T/j.meta")" "/x?a=b&rtcstats-token=obfuscated"
 grep -rq "$good" "$T/$P1" && fail "the token appears in a log or file" || ok "the token is stored and logged nowhere"
+# lws decodes the URI; the recorded url is what upstream's Node serializes.
+before=$(objects $P1)
+ws_open $P1 "/p%20ath/x?a=b%20c&flag&rtcstats-token=$good&q=%26%3D+&u=%C3%A9" &&
+	ws_text '["u",null,1,0]' && ws_close 1000
+wait_until 10 objects_at_least $P1 $((before + 1))
+expect "url re-encoded as upstream (URLSearchParams)" \
+	"$(zcat "$(newest $P1)" | sed -n 2p >"$T/u.meta"; json_get j.url "$T/u.meta")" \
+	"/p%20ath/x?a=b+c&flag=&rtcstats-token=obfuscated&q=%26%3D+&u=%C3%A9"
 expect "upload without token 403" "$(http_code --data-binary @"$D" $B/upload)" 403
 expect "upload with bad Bearer 403" "$(http_code -H "Authorization: Bearer ${BAD[expired]}" --data-binary @"$D" $B/upload)" 403
 expect "upload with Bearer 200" "$(http_code -H "Authorization: Bearer $good" --data-binary @"$D" $B/upload)" 200
