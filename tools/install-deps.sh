@@ -7,7 +7,7 @@ packages=(
 	build-essential pkg-config
 	libjson-c-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev
 	libpq-dev postgresql-15 postgresql-server-dev-15 postgresql-15-cron
-	clang libclang-rt-14-dev valgrind
+	clang libclang-rt-14-dev valgrind python3 python3-yaml
 	nodejs npm curl ca-certificates procps
 	"$@"
 )
@@ -24,5 +24,11 @@ fi
 echo "installing: ${missing[*]}"
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+echo "apt-get update"
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "apt-get install (${#missing[@]} packages; this takes a few minutes on a fresh machine)"
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" | grep -E "^(Setting up|Unpacking) " | sed "s/^/  /" || true
+# grep hides apt's chatter; a failed install is still caught here
+for p in "${missing[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || { echo "install-deps: $p did not install" >&2; exit 1; }
+done
