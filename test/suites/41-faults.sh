@@ -209,9 +209,9 @@ for k in "${!BAD[@]}"; do
 		fail "bad token ($k): exit $rc, $(head -n 1 "$T/bad-$k.out")"
 done
 sleep 2
-[ "$(total_rows)" -eq "$before" ] && [ -z "$(find "$T/spool" -type f ! -name ".*" | head -n 1)" ] &&
-	ok "bad tokens: nothing stored (no row, nothing in the spool)" ||
-	fail "bad tokens: rows $before -> $(total_rows); spool: $(find "$T/spool" -type f ! -name ".*")"
+[ "$(total_rows)" -eq "$before" ] && [ -z "$(find "$T/spool" -type f -size +0 ! -name ".*" | head -n 1)" ] &&
+	ok "bad tokens: nothing stored (no row, no non-empty spool file)" ||
+	fail "bad tokens: rows $before -> $(total_rows); spool: $(find "$T/spool" -type f -size +0 ! -name ".*")"
 n=$(proxy_metric $P rtcstats_proxy_auth_failures_total)
 [ "${n%.*}" -ge "${#BAD[@]}" ] && ok "bad tokens: $n auth failures in /metrics" || fail "bad tokens: auth failures $n"
 
