@@ -767,6 +767,9 @@ proxy_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, vo
 			{
 				int			code;
 
+				/* An HTTP keep-alive connection that upgraded: drop its HTTP state. */
+				if (s->http)
+					proxy_http_callback(wsi, LWS_CALLBACK_CLOSED_HTTP, &s->http, NULL, 0);
 				memset(s, 0, sizeof(*s));
 				s->wsi = wsi;
 				s->fd = -1;
