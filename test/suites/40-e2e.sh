@@ -65,6 +65,21 @@ san_replay() {
 		build-san/bin/rtcstats-replay "$@"
 }
 
+# rtcstats-replay's command-line contract: --help 0, usage 2, unreadable input 1
+# with file:line, unreachable server 1 with connect-failed
+check "rtcstats-replay --help exits 0 and names every pacing option" \
+	bash -c "'$REPLAY' --help | grep -q -- '--pace original' && '$REPLAY' --help | grep -q -- '--fast'"
+"$REPLAY" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && ok "rtcstats-replay without arguments: exit 2" || fail "rtcstats-replay without arguments: exit $rc"
+"$REPLAY" --speed 0 ws://127.0.0.1:1/ test/corpus/dumps/gumonly.rtcstats >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && ok "rtcstats-replay --speed 0: exit 2" || fail "rtcstats-replay --speed 0: exit $rc"
+out=$("$REPLAY" ws://127.0.0.1:1/ test/corpus/dumps/internals-gumonly.json.gz 2>&1); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"internals-gumonly.json.gz:1: not a format 3 dump"* ]] &&
+	ok "rtcstats-replay refuses a webrtc-internals file: $out" || fail "rtcstats-replay on a non-dump: exit $rc, $out"
+out=$("$REPLAY" --fast ws://127.0.0.1:1/ test/corpus/dumps/gumonly.rtcstats 2>&1); rc=$?
+[ $rc -eq 1 ] && [[ "$out" == *"result=connect-failed"* ]] &&
+	ok "rtcstats-replay to a closed port: exit 1, connect-failed" || fail "rtcstats-replay to a closed port: exit $rc, $out"
+
 # ------------------------------------------------------ S3, Postgres ---
 s3_install || { fail "install s3rver"; finish; }
 s3_start || { fail "start s3rver on $S3_PORT"; finish; }
