@@ -31,6 +31,9 @@
 #define MAX_HEADER_BYTES 8192
 /* X-Forwarded-For entries kept. */
 #define MAX_FORWARDED 16
+/* Reassembly buffer: kept between messages up to this size, freed after this quiet time. */
+#define FRAG_KEEP_MAX (64 * 1024)
+#define FRAG_IDLE_MS 2000
 
 typedef struct session
 {
@@ -205,11 +208,15 @@ proxy_sweep_sessions(void)
 {
 	int64_t		now = proxy_now_ms();
 
-	if (proxy_cfg.idle_timeout <= 0)
-		return;
 	for (session *s = sessions; s; s = s->next)
 	{
-		if (!s->closing && now - s->last_ms > (int64_t) proxy_cfg.idle_timeout * 1000)
+		if (s->frag && s->frag_len == 0 && now - s->last_ms > FRAG_IDLE_MS)
+		{
+			free(s->frag);
+			s->frag = NULL;
+			s->frag_cap = 0;
+		}
+		if (proxy_cfg.idle_timeout > 0 && !s->closing && now - s->last_ms > (int64_t) proxy_cfg.idle_timeout * 1000)
 		{
 			log_info("event=idle dump=%s idle_ms=%lld", s->id[0] ? s->id : "-",
 					 (long long) (now - s->last_ms));
@@ -727,10 +734,18 @@ ws_receive(struct lws *wsi, session *s, const char *in, size_t len)
 		if (!final)
 			return 0;
 		code = session_message(s, s->frag, s->frag_len, s->binary);
-		/* Idle sessions keep no buffer (RSS per idle connection). */
-		free(s->frag);
-		s->frag = NULL;
-		s->frag_len = s->frag_cap = 0;
+		/*
+		 * Kept for the next message of a busy session (no malloc per
+		 * fragmented message); the sweep frees it once the session is quiet,
+		 * so idle connections hold no buffer.
+		 */
+		s->frag_len = 0;
+		if (s->frag_cap > FRAG_KEEP_MAX)
+		{
+			free(s->frag);
+			s->frag = NULL;
+			s->frag_cap = 0;
+		}
 	}
 	if (code)
 		return close_now(wsi, s, code, close_reason(code));
