@@ -13,8 +13,12 @@ EXT_MAKE = $(MAKE) --no-print-directory -f extension/pgxs.mk \
 extension: $(CORE_LIB)
 	+$(EXT_MAKE)
 
+# Suites running at once install into the same system directories: one
+# install at a time (flock, util-linux), so none copies a half-written file.
+EXT_INSTALL_LOCK ?= /tmp/rtcstats-extension-install.lock
+
 extension-install: extension
-	+$(EXT_MAKE) install
+	+flock '$(EXT_INSTALL_LOCK)' $(EXT_MAKE) install
 
 # pg_regress against a temporary instance (run as the postgres user, see
 # test/suites/30-extension.sh, which also prepares what the tests read).

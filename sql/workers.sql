@@ -2,8 +2,9 @@
 -- rtcstats_workers_test, extension/regress.conf): they wait for the database
 -- and the extension, then extract every dump inserted, record the errors of
 -- bad ones without stopping, show in pg_stat_activity, are woken by an insert
--- (rtcstats.naptime is 60s there), come back after being terminated, and
--- leave with DROP DATABASE ... WITH (FORCE).
+-- (rtcstats.naptime is 60s there), come back after being terminated, purge
+-- the stored objects of deleted dumps, and leave with DROP DATABASE ... WITH
+-- (FORCE).
 CREATE DATABASE rtcstats_workers_test;
 \c rtcstats_workers_test
 SET client_min_messages = warning;
@@ -106,6 +107,36 @@ FROM rtcstats_dumps d LEFT JOIN features_connection c ON c.dump_id = d.id
 WHERE d.rtcstats_user = 'big' GROUP BY d.attempts, d.last_error;
 ALTER SYSTEM RESET rtcstats.claim_timeout;
 SELECT pg_reload_conf();
+
+-- retention: deleting dumps queues their objects (rtcstats_deleted_objects);
+-- an idle worker deletes those under rtcstats.storage_url and dequeues them
+-- (a missing one counts as deleted), and refuses any other URL without
+-- touching it: that one stays queued with its error, retried after a backoff.
+\set cmd 'gzip -n -c ' :corpus '/av-call.rtcstats > ' :storage_dir '/p-stored.gz; echo canary > ' :storage_dir '/../rtcstats_purge_canary'
+COPY (SELECT 1) TO PROGRAM :'cmd';
+INSERT INTO rtcstats_dumps (blob_url, rtcstats_user, extracted_at) VALUES
+	(current_setting('rtcstats.storage_url') || '/p-stored.gz', 'purge stored', now()),
+	(current_setting('rtcstats.storage_url') || '/p-missing.gz', 'purge missing', now()),
+	(current_setting('rtcstats.storage_url') || '/../rtcstats_purge_canary', 'purge outside', now()),
+	('http://127.0.0.1:1/p-elsewhere.gz', 'purge elsewhere', now());
+SELECT (pg_stat_file(:'storage_dir' || '/p-stored.gz', missing_ok => true)).size > 0 AS stored;
+DELETE FROM rtcstats_dumps WHERE rtcstats_user = 'purge stored';
+-- every other dump (and so every w-* object) goes too; a row a worker holds
+-- at that moment is skipped, so until none is left
+SELECT pg_temp.wait_for($$SELECT rtcstats_delete_dumps_older_than('0 s') >= 0 AND NOT EXISTS (SELECT FROM rtcstats_dumps)$$, 10) AS all_deleted;
+-- a deletion wakes nobody; a reload does (the naptime poll would take 60 s)
+SELECT pg_reload_conf();
+SELECT pg_temp.wait_for($$SELECT count(*) = 2 AND count(last_error) = 2 FROM rtcstats_deleted_objects$$, 30) AS purged;
+SELECT replace(blob_url, current_setting('rtcstats.storage_url'), '<storage>') AS blob_url, attempts,
+	   claimed_at IS NULL AS unclaimed, next_attempt_at > now() AS backoff,
+	   replace(last_error, current_setting('rtcstats.storage_url'), '<storage>') AS last_error
+FROM rtcstats_deleted_objects ORDER BY 1;
+SELECT (pg_stat_file(:'storage_dir' || '/p-stored.gz', missing_ok => true)).size IS NULL AS stored_gone,
+	   (pg_stat_file(:'storage_dir' || '/../rtcstats_purge_canary', missing_ok => true)).size > 0 AS outside_kept,
+	   (SELECT count(*) FROM pg_ls_dir(:'storage_dir') AS f WHERE f LIKE 'w-%' OR f LIKE 'p-%') AS objects_left;
+DELETE FROM rtcstats_deleted_objects;
+\set cmd 'rm -f ' :storage_dir '/../rtcstats_purge_canary'
+COPY (SELECT 1) TO PROGRAM :'cmd';
 
 \set cmd 'rm -f ' :storage_dir '/w-*'
 COPY (SELECT 1) TO PROGRAM :'cmd';

@@ -35,6 +35,7 @@ extern void rtcstats_raise(const char *what, const rtcstats_error *err) pg_attri
 extern rtcstats_storage *rtcstats_storage_open(void);
 extern void rtcstats_storage_close(void);
 extern bytea *rtcstats_fetch_url(const char *blob_url);
+extern char *rtcstats_delete_url(const char *blob_url);
 extern void rtcstats_ensure_default_dir(void);
 
 /* extract.c: one dump, bytes to features (+ analysis); results are jsonb */
@@ -61,6 +62,10 @@ extern void rtcstats_shmem_install_hooks(void);
 extern void rtcstats_shmem_register_self(int slot);
 extern void rtcstats_shmem_unregister_self(int slot);
 extern void rtcstats_wake_workers(void);
+
+/* purge.c: the objects of deleted dumps (rtcstats_deleted_objects) */
+#define RTCSTATS_PURGE_BATCH 100
+extern int	rtcstats_purge_batch(MemoryContext cxt, const char *worker_name);
 
 /* worker.c */
 extern void rtcstats_register_workers(void);

@@ -2,9 +2,9 @@
  * storage_access.c: the core storage client (storage.h) configured from the
  * rtcstats.* settings, one per backend, rebuilt when a setting changes.
  *
- * The database reads an object only if its URL lies under
+ * The database reads or deletes an object only if its URL lies under
  * rtcstats.storage_url (rtcstats_storage_key_from_url), so no rtcstats_dumps
- * row can make the server read any other file or URL.
+ * row can make the server read or delete any other file or URL.
  */
 #include "postgres.h"
 
@@ -21,6 +21,7 @@ static rtcstats_storage *storage = NULL;
 static char *storage_signature = NULL;	/* settings the client was built with */
 static bool storage_initialized = false;
 static uint32 wait_fetch = 0;	/* "RtcstatsFetch" on 17+ */
+static uint32 wait_delete = 0;	/* "RtcstatsDelete" on 17+ */
 
 /* Polled by the core during transfers: a cancel or terminate stops a fetch. */
 static bool
@@ -184,4 +185,40 @@ rtcstats_fetch_url(const char *blob_url)
 	}
 	PG_END_TRY();
 	return result;
+}
+
+/*
+ * Deletes the object at blob_url (a purger's step, purge.c).  Returns NULL
+ * when it is gone (a missing object counts as deleted: the core treats it
+ * so), else why not, palloc'd: a URL outside rtcstats.storage_url is refused
+ * and never touched.  Raises only for an unusable storage configuration or a
+ * cancel.
+ */
+char *
+rtcstats_delete_url(const char *blob_url)
+{
+	rtcstats_storage *s = rtcstats_storage_open();
+	rtcstats_error err;
+	rtcstats_status rc;
+	char	   *key = NULL;
+
+	rtcstats_error_clear(&err);
+	rc = rtcstats_storage_key_from_url(s, blob_url, &key, &err);
+	if (rc == RTCSTATS_ERR_PERMISSION)
+		return psprintf("refused: the URL is outside the configured storage (rtcstats.storage_url is \"%s\")",
+						rtcstats_storage_url);
+	if (rc != RTCSTATS_OK)
+		return psprintf("refused: %s (%s)", err.detail[0] ? err.detail : "bad URL",
+						rtcstats_status_name(err.code));
+
+	pgstat_report_wait_start(rtcstats_wait_event("RtcstatsDelete", &wait_delete));
+	rc = rtcstats_storage_delete(s, key, &err);
+	pgstat_report_wait_end();
+	free(key);
+	if (rc == RTCSTATS_ERR_CANCELLED)
+		CHECK_FOR_INTERRUPTS();
+	if (rc != RTCSTATS_OK)
+		return psprintf("could not delete: %s (%s)", err.detail[0] ? err.detail : "storage error",
+						rtcstats_status_name(err.code));
+	return NULL;
 }

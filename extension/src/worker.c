@@ -9,8 +9,9 @@
  * caught per dump, logged, and recorded in a transaction of its own
  * (rtcstats_record_failure: backoff, attempts), so one bad dump never stops
  * the others; an uncaught ERROR would make the worker FATAL and restart on
- * the same dump.  Idle workers sleep on their latch, which a committed insert
- * sets (shmem.c), or rtcstats.naptime passes.  SIGTERM and SIGHUP use
+ * the same dump.  With no dump to extract, a worker purges the stored
+ * objects of deleted dumps (purge.c), then sleeps on its latch, which a
+ * committed insert sets (shmem.c), or rtcstats.naptime passes.  SIGTERM and SIGHUP use
  * Postgres' own handlers (worker_spi); every round reaches
  * CHECK_FOR_INTERRUPTS, so shutdown and DROP DATABASE ... WITH (FORCE) are
  * prompt.  A memory context is reset per dump.
@@ -244,6 +245,13 @@ rtcstats_worker_main(Datum arg)
 		CHECK_FOR_INTERRUPTS();
 		reload_if_asked();
 		busy = process_one(dump_cxt, worker_name, &warned_missing);
+		/* idle: purge the objects of deleted dumps; a full batch means more */
+		if (!busy && !warned_missing)
+		{
+			MemoryContextReset(dump_cxt);
+			MemoryContextSwitchTo(dump_cxt);
+			busy = rtcstats_purge_batch(dump_cxt, worker_name) == RTCSTATS_PURGE_BATCH;
+		}
 		MemoryContextSwitchTo(TopMemoryContext);
 		if (!busy)
 		{
