@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 
 #define REPLAY_PROTOCOL		"rtcstats#5.0"
 #define DEFAULT_MAX_PENDING	256		/* handshakes in flight: a listen backlog is ~128-4096 */
-#define FAST_BATCH			64		/* messages per WRITEABLE in --fast, then yield */
+#define BATCH_BYTES			(64 * 1024)	/* --fast: frames written per WRITEABLE */
 #define FD_HEADROOM			64		/* descriptors besides the connections */
 #define CONFIRM_TIMEOUT_S	10		/* how long to wait for the pong of the final ping */
 
@@ -125,6 +126,8 @@ static int	connect_failed;
 static bool released;		/* --wait-all: every connection is open */
 static int	finished;
 static unsigned char *scratch;	/* LWS_PRE + longest message: lws masks in place */
+static unsigned char *batch;	/* --fast: LWS_PRE + frames built here */
+static uint64_t mask_state = 0x9e3779b97f4a7c15ULL;	/* xorshift64 for mask keys */
 static struct lws_context *context;
 static volatile sig_atomic_t interrupted;
 static lws_usec_t t_begin;
@@ -304,7 +307,21 @@ gap_us(const conn *c, size_t i)
 	return d * 1000.0 / opt.speed;
 }
 
-/* Sends one message; false when lws failed. */
+/* Counts a message as sent; --repeat starts over on the same connection. */
+static void
+advance(conn *c, size_t len)
+{
+	c->bytes += len;
+	c->next++;
+	c->sent++;
+	if (c->next >= c->limit && c->round + 1 < opt.repeat)
+	{
+		c->round++;
+		c->next = 0;			/* pacing continues */
+	}
+}
+
+/* Sends one message with lws_write (paced mode); false when lws failed. */
 static bool
 send_one(conn *c)
 {
@@ -319,14 +336,84 @@ send_one(conn *c)
 		c->write_failed = true;
 		return false;
 	}
-	c->bytes += m->len;
-	c->next++;
-	c->sent++;
-	if (c->next >= c->limit && c->round + 1 < opt.repeat)
+	advance(c, m->len);
+	return true;
+}
+
+/*
+ * Appends data as one masked text frame (RFC 6455 section 5.2) at out and
+ * returns its size (at most len + 14).  --fast builds its frames itself so
+ * that one write carries many messages: lws_write frames one message per
+ * call, a system call each, which made the client the benchmark's bottleneck.
+ */
+static size_t
+frame_text(unsigned char *out, const char *data, size_t len)
+{
+	unsigned char key[4];
+	uint64_t	k8;
+	size_t		h = 0;
+	size_t		i = 0;
+
+	mask_state ^= mask_state << 13;
+	mask_state ^= mask_state >> 7;
+	mask_state ^= mask_state << 17;
+	memcpy(key, &mask_state, 4);
+	out[h++] = 0x81;			/* FIN, text */
+	if (len < 126)
+		out[h++] = (unsigned char) (0x80 | len);
+	else if (len <= 0xffff)
 	{
-		/* --repeat: start over on the same connection, pacing continues */
-		c->round++;
-		c->next = 0;
+		out[h++] = 0x80 | 126;
+		out[h++] = (unsigned char) (len >> 8);
+		out[h++] = (unsigned char) len;
+	}
+	else
+	{
+		out[h++] = 0x80 | 127;
+		for (int b = 7; b >= 0; b--)
+			out[h++] = (unsigned char) ((uint64_t) len >> (8 * b));
+	}
+	memcpy(out + h, key, 4);
+	h += 4;
+	memcpy(&k8, key, 4);
+	memcpy((unsigned char *) &k8 + 4, key, 4);
+	for (; i + 8 <= len; i += 8)
+	{
+		uint64_t	v;
+
+		memcpy(&v, data + i, 8);
+		v ^= k8;
+		memcpy(out + h + i, &v, 8);
+	}
+	for (; i < len; i++)
+		out[h + i] = (unsigned char) data[i] ^ key[i & 3];
+	return h + len;
+}
+
+/* --fast: as many whole frames as fit in BATCH_BYTES (at least one), one write. */
+static bool
+send_batch(conn *c)
+{
+	unsigned char *out = batch + LWS_PRE;
+	size_t		used = 0;
+	size_t		first = c->sent;
+
+	while (c->next < c->limit)
+	{
+		const replay_msg *m = &c->dump->msgs[c->next];
+
+		if (used > 0 && used + m->len + 14 > BATCH_BYTES)
+			break;
+		used += frame_text(out + used, m->data, m->len);
+		advance(c, m->len);
+		if (c->next == 0)
+			break;				/* a --repeat round ended: let the loop look again */
+	}
+	if (lws_write(c->wsi, out, used, LWS_WRITE_RAW) < (int) used)
+	{
+		snprintf(c->error, sizeof(c->error), "write failed after %zu messages", first);
+		c->write_failed = true;
+		return false;
 	}
 	return true;
 }
@@ -421,13 +508,9 @@ on_writeable(conn *c)
 	}
 	if (opt.fast)
 	{
-		for (int i = 0; i < FAST_BATCH && c->next < c->limit; i++)
-		{
-			if (!send_one(c))
-				return write_failed(c);
-			if (lws_send_pipe_choked(c->wsi))
-				break;
-		}
+		/* lws calls back only once the kernel took the previous batch */
+		if (!send_batch(c))
+			return write_failed(c);
 		lws_callback_on_writable(c->wsi);
 		return 0;
 	}
@@ -979,7 +1062,8 @@ main(int argc, char **argv)
 			max_len = dumps[i].max_len;
 	}
 	scratch = malloc(LWS_PRE + max_len + 1);
-	if (scratch == NULL)
+	batch = malloc(LWS_PRE + (max_len + 14 > BATCH_BYTES ? max_len + 14 : BATCH_BYTES));
+	if (scratch == NULL || batch == NULL)
 	{
 		fprintf(stderr, "rtcstats-replay: out of memory\n");
 		return 1;
@@ -1044,5 +1128,6 @@ main(int argc, char **argv)
 	free(dumps);
 	free(conns);
 	free(scratch);
+	free(batch);
 	return status;
 }
