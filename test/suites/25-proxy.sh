@@ -156,6 +156,7 @@ ws_open() {	# port path [extra header lines, each ending \r\n]
 	return 1
 }
 ws_frame() {	# first-byte(hex) payload: one masked frame on fd 3
+	local LC_ALL=C		# ${#2} in bytes, not characters
 	local len=${#2} hdr
 	if [ "$len" -lt 126 ]; then
 		hdr=$(printf '\\x%s\\x%02x' "$1" $((len | 128)))
@@ -475,6 +476,14 @@ wait_until 10 objects_at_least $P1 $((before + 1))
 zcat "$(newest $P1)" >"$T/l.dump"
 expect "1009 keeps the valid messages" "$(sed -n '3p' "$T/l.dump")|$(tail -n 1 "$T/l.dump" | cut -c1-19)" \
 	'["ok",null,1,0]|["close",null,1009,'
+before=$(objects $P1)
+ws_open $P1 "/utf8" && ws_text '["ok",null,1,0]' && ws_text $'["\xff\xfe",null,1,0]' &&
+	ws_text $'["\xed\xa0\x80",null,1,0]' && ws_text $'["\xc0\xaf",null,1,0]' &&
+	ws_text $'["caf\xc3\xa9 \xf0\x9f\x98\x80",null,2,0]' && ws_close 1000
+wait_until 10 objects_at_least $P1 $((before + 1))
+expect "text that is not UTF-8 (bad byte, surrogate, overlong) is a bad message; valid UTF-8 kept" \
+	"$(zcat "$(newest $P1)" | sed -n '3,$p' | cut -c1-20 | tr '\n' '|')" \
+	$'["ok",null,1,0]|["caf\xc3\xa9 \xf0\x9f\x98\x80",null,2|["close",null,1000,0|'
 ws_open $P1 "/abuse" && ws_text '["ok",null,1,0]' && for i in 1 2 3 4; do ws_text "garbage $i"; done
 expect "4 bad messages over max-bad-messages=3: 1007" "$(ws_server_close_code)" 1007
 wait_until 10 objects_at_least $P1 $((before + 2))
