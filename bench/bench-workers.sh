@@ -64,13 +64,15 @@ echo "   $NDUMPS objects of $(basename "$DUMP") ($(stat -c %s "$DUMP") bytes, gz
 	"$(nproc) cores shared by the workers, PostgreSQL and s3rver (load average $(cut -d' ' -f1 /proc/loadavg) before)"
 [ "$rc" -ne 0 ] && echo "   upload: curl exit $rc, $up of $NDUMPS objects stored: $(head -n 2 "$T/curl.err" | tr '\n' ' ')"
 echo "   bgw = background workers (rtcstats.workers = N), ext = rtcstats-worker --concurrency N;"
-echo "   RSS per worker process, MB, after the first ~$EARLY dumps and after all (VmRSS includes"
+echo "   RSS per worker process, MB, after the first ~$EARLY dumps, ~half and all (VmRSS includes"
 echo "   the shared buffers a backend touched; RssAnon is its private memory); CPU ms per dump"
 echo "   of the worker processes, of the cluster's other processes (for ext: the backends that"
 echo "   store the features) and of s3rver"
-FMT='%-4s %7s %6s %8s %8s %7s %7s %7s %-12s %-12s %-12s %-12s %6s\n'
-printf "$FMT" run workers dumps seconds dumps/s "worker" "pg" "s3rver" "VmRSS@$EARLY" "VmRSS@end" "RssAnon@$EARLY" "RssAnon@end" failed
-printf "$FMT" "" "" "" "" "" "ms/dump" "ms/dump" "ms/dump" "MB" "MB" "MB" "MB" ""
+MID=$((NDUMPS / 2))
+FMT='%-4s %7s %6s %8s %8s %7s %7s %7s %-12s %-12s %-10s %-10s %-10s %6s\n'
+printf "$FMT" run workers dumps seconds dumps/s "worker" "pg" "s3rver" "VmRSS@$EARLY" "VmRSS@end" \
+	"RssAnon@$EARLY" "@$MID" "@end" failed
+printf "$FMT" "" "" "" "" "" "ms/dump" "ms/dump" "ms/dump" "MB" "MB" "MB" "MB" "MB" ""
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sum_ticks() { local s=0 p; for p in "$@"; do s=$((s + $(cpu_ticks "$p"))); done; echo "$s"; }
@@ -111,7 +113,7 @@ chmod 0644 "$T/rows.tsv"
 
 # run KIND N: time the extraction of NDUMPS rows by the worker processes $PIDS
 measure() {	# LABEL N
-	local label=$1 n=$2 s3c0 s3c1 wc0 wc1 pc0 pc1 t0 t1 done=0 errs=0 r50="" a50="" deadline
+	local label=$1 n=$2 s3c0 s3c1 wc0 wc1 pc0 pc1 t0 t1 done=0 errs=0 r50="" a50="" amid="" deadline
 	s3c0=$(cpu_ticks "$S3_PID")
 	wc0=$(sum_ticks $PIDS)
 	pc0=$(sum_ticks $(pg_pids))
@@ -126,6 +128,7 @@ measure() {	# LABEL N
 			r50=$(status_mb VmRSS $PIDS)
 			a50=$(status_mb RssAnon $PIDS)
 		fi
+		[ -z "$amid" ] && [ "${done:-0}" -ge "$MID" ] && amid=$(status_mb RssAnon $PIDS)
 		[ "${done:-0}" -ge "$NDUMPS" ] && break
 		[ "$(( ${done:-0} + ${errs:-0} ))" -ge "$NDUMPS" ] && break
 		[ "$(now_ms)" -ge "$deadline" ] && { echo "$label: timed out at $done dumps"; break; }
@@ -140,7 +143,7 @@ measure() {	# LABEL N
 		"$(awk -v a="$t0" -v b="$t1" -v d="$done" 'BEGIN { printf "%.0f", (b > a) ? d * 1000 / (b - a) : 0 }')" \
 		"$(per_dump $((wc1 - wc0)) "$done")" "$(per_dump $((pc1 - pc0)) "$done")" \
 		"$(per_dump $((s3c1 - s3c0)) "$done")" \
-		"$r50" "$(status_mb VmRSS $PIDS)" "$a50" "$(status_mb RssAnon $PIDS)" "$errs"
+		"$r50" "$(status_mb VmRSS $PIDS)" "$a50" "$amid" "$(status_mb RssAnon $PIDS)" "$errs"
 	[ "${errs:-0}" -gt 0 ] && pg_psql -c "SELECT last_error, count(*) FROM rtcstats_dumps
 		WHERE last_error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 3" | sed 's/^/   error: /'
 	return 0
