@@ -637,6 +637,8 @@ rtcstats_anonymizer_new(const rtcstats_reader_options *opts, rtcstats_write_fn w
 	compressed_key(key_related, a->ckey_related, sizeof(a->ckey_related));
 	compressed_key(key_type, a->ckey_type, sizeof(a->ckey_type));
 	a->input = rtcstats_input_new(on_line, a, a->opts.max_line_bytes);
+	if (a->input)
+		rtcstats_input_set_document_limit(a->input, a->opts.max_document_bytes);
 	a->tok = json_tokener_new_ex(a->opts.max_depth);
 	if (a->tok)
 		json_tokener_set_flags(a->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

@@ -29,6 +29,7 @@ struct rtcstats_input
 	rtcstats_line_fn on_line;
 	void	   *arg;
 	size_t		max_line;
+	size_t		max_document;	/* max_line when the input is one JSON document */
 	input_mode	mode;
 	unsigned char sniff[2];
 	size_t		nsniff;
@@ -76,6 +77,12 @@ bool
 rtcstats_input_was_gzip(const rtcstats_input *in)
 {
 	return in->mode == INPUT_GZIP;
+}
+
+void
+rtcstats_input_set_document_limit(rtcstats_input *in, size_t max_document_bytes)
+{
+	in->max_document = max_document_bytes;
 }
 
 size_t
@@ -128,6 +135,12 @@ split_lines(rtcstats_input *in, const char *data, size_t len, rtcstats_error *er
 {
 	rtcstats_status rc;
 
+	/*
+	 * A webrtc-internals dump is one JSON document, usually on one line: it
+	 * is bounded by the document limit, not by the line limit.
+	 */
+	if (in->total == 0 && len > 0 && data[0] == '{' && in->max_document > in->max_line)
+		in->max_line = in->max_document;
 	in->total += len;
 	while (len > 0)
 	{

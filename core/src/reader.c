@@ -87,6 +87,8 @@ rtcstats_reader_new(const rtcstats_reader_options *opts, const rtcstats_reader_c
 	r->arg = arg;
 	r->last_pc = -1;
 	r->input = rtcstats_input_new(on_line, r, r->opts.max_line_bytes);
+	if (r->input)
+		rtcstats_input_set_document_limit(r->input, r->opts.max_document_bytes);
 	r->tok = json_tokener_new_ex(r->opts.max_depth);
 	if (r->tok)
 		json_tokener_set_flags(r->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

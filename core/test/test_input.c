@@ -45,12 +45,16 @@ gzip_buf(const char *in, size_t len, unsigned char *out, size_t cap)
 	return zs.total_out;
 }
 
+static size_t document_limit;	/* given to every input feed_all makes */
+
 /* Feed data in chunks of `step` bytes; return the status of finish. */
 static rtcstats_status
 feed_all(const void *data, size_t len, size_t step, lines *l, size_t max_line, rtcstats_error *err)
 {
 	rtcstats_input *in = rtcstats_input_new(collect, l, max_line);
 	rtcstats_status rc = RTCSTATS_OK;
+
+	rtcstats_input_set_document_limit(in, document_limit);
 
 	memset(l, 0, sizeof(*l));
 	for (size_t off = 0; off < len && rc == RTCSTATS_OK; off += step)
@@ -108,5 +112,21 @@ main(void)
 	CHECK_EQ_STR(l.text, "x|");
 	CHECK_EQ_LONG(feed_all("", 0, 1, &l, 0, &err), RTCSTATS_OK);
 	CHECK_EQ_LONG(l.n, 0);
+
+	/* one JSON document (webrtc-internals) is bounded by the document limit */
+	document_limit = 16;
+	CHECK_EQ_LONG(feed_all("{\"a\":\"0123456789\"}", 18, 3, &l, 8, &err), RTCSTATS_ERR_TOO_LARGE);
+	CHECK_EQ_LONG(feed_all("{\"a\":\"01234567\"}", 16, 3, &l, 8, &err), RTCSTATS_OK);
+	CHECK_EQ_LONG(l.n, 1);
+	/* ... and only a document: other lines keep the line limit */
+	CHECK_EQ_LONG(feed_all("[\"a\",\"01234567\"]", 16, 3, &l, 8, &err), RTCSTATS_ERR_TOO_LARGE);
+	{
+		unsigned char docgz[256];
+		size_t		docgzlen = gzip_buf("{\"a\":\"01234567\"}", 16, docgz, sizeof(docgz));
+
+		CHECK_EQ_LONG(feed_all(docgz, docgzlen, 5, &l, 8, &err), RTCSTATS_OK);
+	}
+	document_limit = 0;
+	CHECK_EQ_LONG(feed_all("{\"a\":\"01234567\"}", 16, 3, &l, 8, &err), RTCSTATS_ERR_TOO_LARGE);
 	return check_summary("input");
 }

@@ -34,6 +34,13 @@ rtcstats_status rtcstats_input_feed(rtcstats_input *in, const void *data, size_t
 rtcstats_status rtcstats_input_finish(rtcstats_input *in, rtcstats_error *err);
 void		rtcstats_input_free(rtcstats_input *in);	/* NULL-safe */
 
+/*
+ * When the input starts with '{' (a webrtc-internals document, one JSON
+ * value usually on one line), its lines may be up to max_document_bytes
+ * instead of max_line_bytes.  Call before the first feed; 0 turns it off.
+ */
+void		rtcstats_input_set_document_limit(rtcstats_input *in, size_t max_document_bytes);
+
 /* Whether the input turned out to be gzip-compressed (valid after the first feed). */
 bool		rtcstats_input_was_gzip(const rtcstats_input *in);
 /* Uncompressed bytes seen so far. */
