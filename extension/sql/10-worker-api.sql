@@ -100,8 +100,8 @@ RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
 	SELECT CASE WHEN pg_catalog.jsonb_typeof(ms) = 'number'
-					 AND ms::text::numeric BETWEEN -62135596800000 AND 3093527980800000
-				THEN pg_catalog.to_timestamp(ms::text::double precision / 1000) END
+					 AND ms::numeric BETWEEN -62135596800000 AND 3093527980800000
+				THEN pg_catalog.to_timestamp(ms::double precision / 1000) END
 $$;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_epoch_ms(jsonb) IS
@@ -142,26 +142,27 @@ BEGIN
 	-- plpgsql, not sql, and a generic plan: planning this query costs as much as
 	-- running it, and a SQL function's plan is made again at every call
 	RETURN (WITH cols AS (
-		SELECT a.attname::text AS col, t.typname::text AS typ
+		-- the one key that maps to each column (snake_case is injective on
+		-- plain camelCase names, and its image is exactly the names below):
+		-- matching keys against these is the same as converting every key
+		SELECT a.attname::text AS col,
+			   (SELECT t.typname::text FROM pg_catalog.pg_type AS t WHERE t.oid = a.atttypid) AS typ,
+			   pg_catalog.lower(pg_catalog.left(a.attname::text, 1))
+			   || pg_catalog.replace(pg_catalog.substr(pg_catalog.initcap(a.attname::text), 2), '_', '') AS key
 		FROM pg_catalog.pg_attribute AS a
-		JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
 		WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
 		  AND NOT (a.attname = ANY (reserved))
+		  AND a.attname::text ~ '^[a-z]([a-z0-9]|_[a-z])*$'
 	),
 	o AS (
 		SELECT e.ordinality AS i, e.value AS obj
 		FROM pg_catalog.jsonb_array_elements(objs) WITH ORDINALITY AS e
 	),
-	k AS MATERIALIZED (		-- the column name once per key, then a hash join
-		SELECT o.i, f.key, f.value, pg_catalog.jsonb_typeof(f.value) AS jt,
-			   CASE WHEN f.key ~ '^[a-z][A-Za-z0-9]*$'
-					THEN @extschema@._rtcstats_snake_case(f.key) END AS name
+	kv AS (
+		SELECT o.i, f.key, f.value, pg_catalog.jsonb_typeof(f.value) AS jt, c.col, c.typ
 		FROM o
 		CROSS JOIN LATERAL pg_catalog.jsonb_each(o.obj) AS f
-	),
-	kv AS (
-		SELECT k.i, k.key, k.value, k.jt, c.col, c.typ
-		FROM k LEFT JOIN cols AS c ON c.col = k.name
+		LEFT JOIN cols AS c ON c.key = f.key
 	),
 	conv AS (
 		SELECT i, key, value, col,
@@ -174,14 +175,14 @@ BEGIN
 				WHEN typ = 'bool' THEN CASE WHEN jt = 'boolean' THEN value END
 				WHEN jt <> 'number' THEN NULL
 				WHEN typ = 'float8' THEN
-					CASE WHEN pg_catalog.abs(value::text::numeric) < 1e300 THEN value END
+					CASE WHEN pg_catalog.abs(value::numeric) < 1e300 THEN value END
 				WHEN typ IN ('int2', 'int4', 'int8') THEN
-					CASE WHEN pg_catalog.round(value::text::numeric)
+					CASE WHEN pg_catalog.round(value::numeric)
 							  BETWEEN CASE typ WHEN 'int2' THEN -32768 WHEN 'int4' THEN -2147483648
 											   ELSE -9223372036854775808 END
 								  AND CASE typ WHEN 'int2' THEN 32767 WHEN 'int4' THEN 2147483647
 											   ELSE 9223372036854775807 END
-						 THEN pg_catalog.to_jsonb(pg_catalog.round(value::text::numeric)) END
+						 THEN pg_catalog.to_jsonb(pg_catalog.round(value::numeric)) END
 				WHEN typ = 'timestamptz' THEN
 					pg_catalog.to_jsonb(@extschema@._rtcstats_epoch_ms(value))
 			END AS cv
@@ -220,27 +221,30 @@ AS $$
 DECLARE
 	cols		text;
 	defaults	jsonb;
+	n			integer;
 BEGIN
-	IF row_set IS NULL OR pg_catalog.jsonb_array_length(row_set) = 0 THEN
+	n := pg_catalog.jsonb_array_length(coalesce(row_set, '[]'));
+	IF n = 0 THEN
 		RETURN;
 	END IF;
-	SELECT pg_catalog.jsonb_object_agg(a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid)::jsonb)
-	INTO defaults
-	FROM (SELECT k, count(*) AS n
+	-- one pass over the keys for both the column list and the defaults
+	SELECT pg_catalog.string_agg(pg_catalog.quote_ident(present.k), ', ' ORDER BY pg_catalog.quote_ident(present.k)),
+		   pg_catalog.jsonb_object_agg(present.k, dv.v::jsonb)
+			   FILTER (WHERE dv.v ~ '^(true|false|-?[0-9]+(\.[0-9]+)?)$')
+	INTO cols, defaults
+	FROM (SELECT k, count(*) AS c
 		  FROM pg_catalog.jsonb_array_elements(row_set) AS r, pg_catalog.jsonb_object_keys(r) AS k
 		  GROUP BY k) AS present
-	JOIN pg_catalog.pg_attribute AS a ON a.attrelid = tab AND a.attname = present.k
-	JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-	WHERE present.n < pg_catalog.jsonb_array_length(row_set)
-	  AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) ~ '^(true|false|-?[0-9]+(\.[0-9]+)?)$';
+	LEFT JOIN LATERAL (
+		SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS v
+		FROM pg_catalog.pg_attribute AS a
+		JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE present.c < n AND a.attrelid = tab AND a.attname = present.k) AS dv ON true;
 	IF defaults IS NOT NULL THEN
 		SELECT pg_catalog.jsonb_agg(defaults || r.value ORDER BY r.ordinality)
 		INTO row_set
 		FROM pg_catalog.jsonb_array_elements(row_set) WITH ORDINALITY AS r;
 	END IF;
-	SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(k), ', ')
-	INTO cols
-	FROM pg_catalog.jsonb_array_elements(row_set) AS r, pg_catalog.jsonb_object_keys(r) AS k;
 	EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM pg_catalog.jsonb_populate_recordset(NULL::%s, $1)',
 							  tab, cols, cols, tab)
 	USING row_set;

@@ -145,8 +145,8 @@ RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
 	SELECT CASE WHEN pg_catalog.jsonb_typeof(v) = 'number'
-					 AND pg_catalog.abs(v::text::numeric) < 1e300
-				THEN v::text::double precision END
+					 AND pg_catalog.abs(v::numeric) < 1e300
+				THEN v::double precision END
 $$;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_json_text(jsonb) IS 'Internal: a JSON string as text, else NULL.';
