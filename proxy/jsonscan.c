@@ -1,6 +1,7 @@
 /*
  * jsonscan.c: a non-recursive JSON syntax checker for one top-level array.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "jsonscan.h"
@@ -65,19 +66,50 @@ utf8_len(const unsigned char *s, size_t n, size_t p)
 	return len;
 }
 
+/*
+ * True if none of the 8 bytes in x ends a run of plain string characters:
+ * '"', '\\', a control character (< 0x20) or a non-ASCII byte (>= 0x80).
+ * The classic SWAR tests ("has a zero byte", "has a byte less than n") are
+ * exact about whether any byte matches, which is all that is asked here.
+ */
+static inline bool
+plain8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t	q = x ^ (ones * '"');
+	uint64_t	b = x ^ (ones * '\\');
+	uint64_t	hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x;
+
+	return (hit & high) == 0;
+}
+
 /* p at the opening quote; returns the position after the closing one or 0. */
 static size_t
 scan_string(const char *s, size_t n, size_t p)
 {
 	p++;
-	while (p < n)
+	for (;;)
 	{
-		unsigned char c = (unsigned char) s[p];
+		unsigned char c;
 
+		/* Plain characters, eight at a time, then one at a time. */
+		while (n - p >= 8)
+		{
+			uint64_t	x;
+
+			memcpy(&x, s + p, 8);
+			if (!plain8(x))
+				break;
+			p += 8;
+		}
+		while (p < n && (c = (unsigned char) s[p]) >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+			p++;
+		if (p >= n)
+			return 0;
+		c = (unsigned char) s[p];
 		if (c == '"')
 			return p + 1;
-		if (c < 0x20)
-			return 0;
 		if (c >= 0x80)
 		{
 			size_t		l = utf8_len((const unsigned char *) s, n, p);
@@ -87,27 +119,32 @@ scan_string(const char *s, size_t n, size_t p)
 			p += l;
 			continue;
 		}
-		if (c == '\\')
+		if (c != '\\')
+			return 0;			/* a control character */
+		if (p + 1 >= n)
+			return 0;
+		switch (s[p + 1])
 		{
-			if (p + 1 >= n)
-				return 0;
-			c = (unsigned char) s[p + 1];
-			if (c == 'u')
-			{
+			case 'u':
 				if (p + 5 >= n || !is_hex(s[p + 2]) || !is_hex(s[p + 3]) ||
 					!is_hex(s[p + 4]) || !is_hex(s[p + 5]))
 					return 0;
 				p += 6;
-				continue;
-			}
-			if (!strchr("\"\\/bfnrt", c) || c == '\0')
+				break;
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
+				p += 2;
+				break;
+			default:
 				return 0;
-			p += 2;
-			continue;
 		}
-		p++;
 	}
-	return 0;
 }
 
 static size_t

@@ -34,6 +34,18 @@ volatile sig_atomic_t proxy_stopping;
 static struct ev_loop *ev_loop_p;
 static volatile bool loop_done;
 
+/* Before the loop waits for events: the messages read meanwhile go to disk. */
+static ev_prepare flush_watcher;
+
+static void
+on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void) loop;
+	(void) w;
+	(void) revents;
+	proxy_flush_sessions();
+}
+
 void
 proxy_loop_break(void)
 {
@@ -260,10 +272,18 @@ main(int argc, char **argv)
 
 	/* Runs until ws.c calls proxy_loop_break() (after SIGTERM/SIGINT). */
 	if (ev_loop_p)
+	{
+		ev_prepare_init(&flush_watcher, on_prepare);
+		ev_prepare_start(ev_loop_p, &flush_watcher);
+		ev_unref(ev_loop_p);	/* does not keep the loop alive */
 		ev_run(ev_loop_p, 0);
+		ev_ref(ev_loop_p);
+		ev_prepare_stop(ev_loop_p, &flush_watcher);
+	}
 	else
 		while (!loop_done && lws_service(proxy_ctx, 0) >= 0)
-			;
+			proxy_flush_sessions();
+	proxy_flush_sessions();
 	/* Validation threads wake the loop through the context: let them end first. */
 	proxy_http_wait_uploads();
 	/* Closes what is left; each CLOSED callback completes and queues its dump. */

@@ -31,6 +31,8 @@ void		proxy_close_all_sessions(void);
 void		proxy_set_spool_fd_budget(long budget);
 /* Loop thread: idle sweep, called every second. */
 void		proxy_sweep_sessions(void);
+/* Loop thread: writes every session's buffered messages; called before each wait. */
+void		proxy_flush_sessions(void);
 
 /* http.c: called from proxy_callback for HTTP reasons. */
 int			proxy_http_callback(struct lws *wsi, enum lws_callback_reasons reason,

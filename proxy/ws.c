@@ -7,6 +7,13 @@
  * ["close",null,code,delta], rename to <id>.dump and queue it for the
  * pipeline.  Only write(2) on the spool happens here; everything slower is in
  * uploader.c.
+ *
+ * Messages are not written one by one: each is appended to its session's
+ * write-behind buffer, and every buffer is written (one write(2) per
+ * session) by proxy_flush_sessions(), which the loop calls before it waits
+ * for events again; also when a buffer fills, at close, and when the pool of
+ * buffers runs out.  So no message stays in memory longer than the loop
+ * iteration that read it from the socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,14 @@
 /* Reassembly buffer: kept between messages up to this size, freed after this quiet time. */
 #define FRAG_KEEP_MAX (64 * 1024)
 #define FRAG_IDLE_MS 2000
+/*
+ * Write-behind buffers: WBUF_SIZE bytes each (lws reads at most 64 KB per
+ * socket per service), at most WBUF_COUNT in use at once; taken by a session
+ * for its first message of a loop iteration and given back when written, so
+ * an idle session holds none and the total is bounded (4 MB).
+ */
+#define WBUF_SIZE (64 * 1024)
+#define WBUF_COUNT 64
 
 typedef struct session
 {
@@ -41,11 +56,15 @@ typedef struct session
 			   *next;			/* open WebSocket sessions */
 	struct session *lru_prev,
 			   *lru_next;		/* sessions holding an open spool fd */
+	struct session *dirty_prev,
+			   *dirty_next;		/* sessions holding a write-behind buffer */
 	struct lws *wsi;
 	void	   *http;			/* http.c's state for HTTP requests */
 	char	   *frag;			/* message being assembled from fragments */
 	size_t		frag_len,
 				frag_cap;
+	char	   *wbuf;			/* write-behind buffer (WBUF_SIZE), NULL when none */
+	size_t		wlen;
 	uint64_t	msgs;
 	uint64_t	bytes;			/* spool file size */
 	int64_t		start_ms,
@@ -206,8 +225,10 @@ proxy_close_all_sessions(void)
 void
 proxy_sweep_sessions(void)
 {
-	int64_t		now = proxy_now_ms();
+	int64_t		now;
 
+	proxy_flush_sessions();
+	now = proxy_now_ms();
 	for (session *s = sessions; s; s = s->next)
 	{
 		if (s->frag && s->frag_len == 0 && now - s->last_ms > FRAG_IDLE_MS)
@@ -485,6 +506,105 @@ write_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
+/*
+ * Write-behind buffers (see the top of this file).  Sessions holding one are
+ * on the dirty list; the counters of accepted messages are published to
+ * proxy_stats once per flush instead of twice per message.
+ */
+static session *dirty_head;
+static char *wbuf_free[WBUF_COUNT];
+static int	nwbuf_free,
+			nwbuf_used;
+static uint64_t pending_msgs,
+			pending_bytes;
+
+static void
+wbuf_release(session *s)
+{
+	if (!s->wbuf)
+		return;
+	if (nwbuf_free < WBUF_COUNT)
+		wbuf_free[nwbuf_free++] = s->wbuf;
+	else
+		free(s->wbuf);
+	s->wbuf = NULL;
+	s->wlen = 0;
+	nwbuf_used--;
+	if (s->dirty_prev)
+		s->dirty_prev->dirty_next = s->dirty_next;
+	else
+		dirty_head = s->dirty_next;
+	if (s->dirty_next)
+		s->dirty_next->dirty_prev = s->dirty_prev;
+	s->dirty_prev = s->dirty_next = NULL;
+}
+
+/*
+ * Writes what the session has buffered and gives the buffer back; 0, or -1
+ * after logging (the buffered messages are lost: the caller closes the
+ * session with 1011, as a failed write always did).
+ */
+static int
+session_flush(session *s)
+{
+	struct iovec iov;
+	int			rc = 0;
+
+	if (!s->wbuf)
+		return 0;
+	if (s->wlen > 0)
+	{
+		iov.iov_base = s->wbuf;
+		iov.iov_len = s->wlen;
+		if (spool_fd(s) < 0 || write_all(s->fd, &iov, 1) != 0)
+		{
+			log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
+			rc = -1;
+		}
+		s->last_ms = proxy_now_ms();
+	}
+	wbuf_release(s);
+	return rc;
+}
+
+void
+proxy_flush_sessions(void)
+{
+	while (dirty_head)
+	{
+		session    *s = dirty_head;
+
+		if (session_flush(s) != 0)
+			request_close(s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+	}
+	if (pending_msgs)
+	{
+		atomic_fetch_add_explicit(&proxy_stats.messages, pending_msgs, memory_order_relaxed);
+		atomic_fetch_add_explicit(&proxy_stats.bytes, pending_bytes, memory_order_relaxed);
+		pending_msgs = pending_bytes = 0;
+	}
+}
+
+/* Gives the session a write-behind buffer; false if out of memory. */
+static bool
+session_take_wbuf(session *s)
+{
+	if (nwbuf_used >= WBUF_COUNT)
+		proxy_flush_sessions();
+	if (nwbuf_free > 0)
+		s->wbuf = wbuf_free[--nwbuf_free];
+	else if ((s->wbuf = malloc(WBUF_SIZE)) == NULL)
+		return false;
+	nwbuf_used++;
+	s->wlen = 0;
+	s->dirty_prev = NULL;
+	s->dirty_next = dirty_head;
+	if (dirty_head)
+		dirty_head->dirty_prev = s;
+	dirty_head = s;
+	return true;
+}
+
 /* Sets up the session after the handshake; returns a close code or 0. */
 static int
 session_open(struct lws *wsi, session *s)
@@ -574,6 +694,8 @@ session_finish(session *s)
 		struct iovec iov = {line, len};
 		bool		ok;
 
+		/* What the session still buffers goes first (there is none without a message). */
+		(void) session_flush(s);
 		if (s->msgs == 0)
 			ok = true;			/* removed below: no need to reopen an evicted fd */
 		else
@@ -608,6 +730,7 @@ session_finish(session *s)
 			proxy_uploader_queue(s->id);
 		}
 	}
+	wbuf_release(s);
 	free(s->frag);
 	s->frag = NULL;
 	s->frag_len = s->frag_cap = 0;
@@ -648,20 +771,33 @@ session_message(session *s, const char *msg, size_t len, bool binary)
 		atomic_fetch_add_explicit(&proxy_stats.closed_oversize, 1, memory_order_relaxed);
 		return LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
 	}
-	iov[0].iov_base = (void *) msg;
-	iov[0].iov_len = len;
-	iov[1].iov_base = (void *) "\n";
-	iov[1].iov_len = 1;
-	if (spool_fd(s) < 0 || write_all(s->fd, iov, 2) != 0)
-	{
-		log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
+	/* No room left: write out what is buffered first, keeping the order. */
+	if (s->wbuf && len + 1 > WBUF_SIZE - s->wlen && session_flush(s) != 0)
 		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+	if (len + 1 <= WBUF_SIZE && (s->wbuf || session_take_wbuf(s)))
+	{
+		memcpy(s->wbuf + s->wlen, msg, len);
+		s->wbuf[s->wlen + len] = '\n';
+		s->wlen += len + 1;
+	}
+	else
+	{
+		/* Larger than a buffer (or no memory for one): straight to the file. */
+		iov[0].iov_base = (void *) msg;
+		iov[0].iov_len = len;
+		iov[1].iov_base = (void *) "\n";
+		iov[1].iov_len = 1;
+		if (spool_fd(s) < 0 || write_all(s->fd, iov, 2) != 0)
+		{
+			log_error("event=spool_error dump=%s error=\"write: %s\"", s->id, strerror(errno));
+			return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+		}
+		s->last_ms = proxy_now_ms();
 	}
 	s->bytes += len + 1;
 	s->msgs++;
-	s->last_ms = proxy_now_ms();
-	atomic_fetch_add_explicit(&proxy_stats.messages, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&proxy_stats.bytes, len, memory_order_relaxed);
+	pending_msgs++;
+	pending_bytes += len;
 	return 0;
 }
 
@@ -766,6 +902,9 @@ proxy_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, vo
 
 		case LWS_CALLBACK_PROTOCOL_DESTROY:
 			lws_sul_cancel(&sweep_sul);
+			proxy_flush_sessions();
+			while (nwbuf_free > 0)
+				free(wbuf_free[--nwbuf_free]);
 			break;
 
 		case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
