@@ -146,7 +146,18 @@ BEGIN
 		-- plain camelCase names, and its image is exactly the names below):
 		-- matching keys against these is the same as converting every key
 		SELECT a.attname::text AS col,
-			   (SELECT t.typname::text FROM pg_catalog.pg_type AS t WHERE t.oid = a.atttypid) AS typ,
+			   -- typname without a catalog lookup for the types that have a conversion
+			   CASE a.atttypid
+				   WHEN 'pg_catalog.bool'::pg_catalog.regtype THEN 'bool'
+				   WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 'int2'
+				   WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN 'int4'
+				   WHEN 'pg_catalog.int8'::pg_catalog.regtype THEN 'int8'
+				   WHEN 'pg_catalog.float8'::pg_catalog.regtype THEN 'float8'
+				   WHEN 'pg_catalog.text'::pg_catalog.regtype THEN 'text'
+				   WHEN 'pg_catalog.jsonb'::pg_catalog.regtype THEN 'jsonb'
+				   WHEN 'pg_catalog.timestamptz'::pg_catalog.regtype THEN 'timestamptz'
+				   ELSE (SELECT t.typname::text FROM pg_catalog.pg_type AS t WHERE t.oid = a.atttypid)
+			   END AS typ,
 			   pg_catalog.lower(pg_catalog.left(a.attname::text, 1))
 			   || pg_catalog.replace(pg_catalog.substr(pg_catalog.initcap(a.attname::text), 2), '_', '') AS key
 		FROM pg_catalog.pg_attribute AS a
@@ -182,7 +193,9 @@ BEGIN
 											   ELSE -9223372036854775808 END
 								  AND CASE typ WHEN 'int2' THEN 32767 WHEN 'int4' THEN 2147483647
 											   ELSE 9223372036854775807 END
-						 THEN pg_catalog.to_jsonb(pg_catalog.round(value::numeric)) END
+						 -- an integer already (scale 0) is printed as it is
+						 THEN CASE WHEN pg_catalog.scale(value::numeric) = 0 THEN value
+								   ELSE pg_catalog.to_jsonb(pg_catalog.round(value::numeric)) END END
 				WHEN typ = 'timestamptz' THEN
 					pg_catalog.to_jsonb(@extschema@._rtcstats_epoch_ms(value))
 			END AS cv
@@ -288,6 +301,7 @@ DECLARE
 	bad_track	bigint;
 	conns		jsonb;
 	loc			jsonb;
+	seq			regclass;
 BEGIN
 	IF dump_id IS NULL THEN
 		RAISE EXCEPTION 'dump id must not be null'
@@ -354,6 +368,8 @@ BEGIN
 		   loc #>> '{continent,names,en}', loc #>> '{country,names,en}', loc #>> '{city,names,en}',
 		   -- as the extractor printed it: without the ids a host added
 		   CASE WHEN features ? 'peerConnections'
+					 AND EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(pcs) AS e
+								 WHERE e.value ? 'connectionIdentifier')
 				THEN pg_catalog.jsonb_set(features, '{peerConnections}',
 						coalesce((SELECT pg_catalog.jsonb_agg(e.value - 'connectionIdentifier' ORDER BY e.ordinality)
 								  FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e), '[]'))
@@ -366,10 +382,11 @@ BEGIN
 				pg_catalog.jsonb_build_array(features - 'peerConnections'))) AS r));
 
 	-- connections get their ids first: the tracks reference them
+	seq := pg_catalog.pg_get_serial_sequence('@extschema@.features_connection', 'id')::regclass;
 	SELECT pg_catalog.jsonb_agg(
 			r.value
 			|| pg_catalog.jsonb_build_object(
-				'id', pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('@extschema@.features_connection', 'id')::regclass),
+				'id', pg_catalog.nextval(seq),
 				'dump_id', d.id,
 				'connection_index', r.ordinality - 1,
 				'connection_identifier',
