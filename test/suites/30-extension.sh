@@ -256,6 +256,24 @@ check "a background worker extracts from S3" \
 check "an insert sends NOTIFY rtcstats_dumps" \
 	"$(q "LISTEN rtcstats_dumps; INSERT INTO rtcstats_dumps (id, blob_url, attempts) VALUES ('5e000000-0000-4000-8000-000000000009', 's3://calls/dumps/s1.gz', 100)")" \
 	'Asynchronous notification "rtcstats_dumps" received'
+# retention against S3: a deleted dump's object is deleted by an idle worker;
+# an object in another bucket is refused and stays
+put "$tmp/av-call.gz" calls/dumps/purge.gz
+q "INSERT INTO rtcstats_dumps (id, blob_url, extracted_at) VALUES
+	('5e000000-0000-4000-8000-00000000000a', 's3://calls/dumps/purge.gz', now()),
+	('5e000000-0000-4000-8000-00000000000b', 's3://other/dumps/s3.gz', now());
+	DELETE FROM rtcstats_dumps WHERE id IN ('5e000000-0000-4000-8000-00000000000a', '5e000000-0000-4000-8000-00000000000b');
+	SELECT pg_reload_conf()" >/dev/null
+for _ in $(seq 1 100); do
+	[ "$(q "SELECT count(*) FROM rtcstats_deleted_objects WHERE blob_url = 's3://calls/dumps/purge.gz'")" = 0 ] && break
+	sleep 0.2
+done
+check "a deleted dump's S3 object is purged" \
+	"$(q "SELECT count(*) FROM rtcstats_deleted_objects WHERE blob_url = 's3://calls/dumps/purge.gz'")/$(curl -s -o /dev/null -w '%{http_code}' "$ep/calls/dumps/purge.gz")" \
+	"^0/404\$"
+check "an object in another bucket is refused, not deleted" \
+	"$(q "SELECT count(*) FROM rtcstats_deleted_objects WHERE blob_url = 's3://other/dumps/s3.gz' AND last_error LIKE 'refused:%'")/$(curl -s -o /dev/null -w '%{http_code}' "$ep/other/dumps/s3.gz")" \
+	"^1/200\$"
 
 # Not preloaded: the SQL functions work (the library loads on first use,
 # rtcstats.workers in postgresql.conf is accepted), a statement timeout
