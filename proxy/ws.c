@@ -42,13 +42,16 @@
 #define FRAG_KEEP_MAX (64 * 1024)
 #define FRAG_IDLE_MS 2000
 /*
- * Write-behind buffers: WBUF_SIZE bytes each (lws reads at most 64 KB per
- * socket per service), at most WBUF_COUNT in use at once; taken by a session
- * for its first message of a loop iteration and given back when written, so
- * an idle session holds none and the total is bounded (4 MB).
+ * Write-behind buffers: WBUF_SIZE bytes each (lws reads at most the
+ * protocol's rx buffer, 16 KB, per socket per service), at most WBUF_COUNT
+ * in use at once; taken by a session for its first message of a read and
+ * given back when written, so an idle session holds none.  A session that
+ * finds none free writes out the others first: a read's messages reach the
+ * file after at most WBUF_COUNT reads, whatever the loop iteration's length,
+ * still with one write(2) per read.
  */
 #define WBUF_SIZE (64 * 1024)
-#define WBUF_COUNT 64
+#define WBUF_COUNT 4
 
 typedef struct session
 {
