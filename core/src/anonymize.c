@@ -27,6 +27,7 @@
 #include <json-c/json.h>
 
 #include "anonymize_internal.h"
+#include "features_internal.h"	/* js_truthy: upstream tests values as JavaScript does */
 #include "rtcstats/anonymize.h"
 #include "rtcstats/input.h"
 #include "tables.h"
@@ -81,31 +82,6 @@ compressed_key(const char *name, char *out, size_t size)
 		}
 	}
 	snprintf(out, size, "%s", name);	/* uncompressed: the same name again, harmless */
-}
-
-/* JavaScript truthiness of a JSON value. */
-static bool
-json_truthy(json_object *v)
-{
-	switch (json_object_get_type(v))
-	{
-		case json_type_null:
-			return false;
-		case json_type_boolean:
-			return json_object_get_boolean(v);
-		case json_type_int:
-			return json_object_get_int64(v) != 0;
-		case json_type_double:
-			{
-				double		d = json_object_get_double(v);
-
-				return d != 0 && !isnan(d);
-			}
-		case json_type_string:
-			return json_object_get_string_len(v) > 0;
-		default:
-			return true;
-	}
 }
 
 typedef enum rewrite
@@ -187,7 +163,7 @@ rewrite_member(rtcstats_anonymizer *a, json_object *obj, const char *key, rewrit
 
 	if (!json_object_object_get_ex(obj, key, &v))
 		return false;
-	if (json_truthy(v))
+	if (js_truthy(v, true))
 		json_object_object_add(obj, key, rewritten(a, v, how, nomem));
 	return true;
 }
@@ -207,7 +183,7 @@ member_truthy(json_object *obj, const char *key)
 {
 	json_object *v;
 
-	return json_object_object_get_ex(obj, key, &v) && json_truthy(v);
+	return json_object_object_get_ex(obj, key, &v) && js_truthy(v, true);
 }
 
 /*
@@ -344,11 +320,11 @@ rtcstats_anonymize_event(rtcstats_anonymizer *a, json_object *arr, bool *nomem)
 			{
 				json_object *v = json_object_array_get_idx(value, i);
 
-				if (json_truthy(v))
+				if (js_truthy(v, true))
 					json_object_array_put_idx(value, i, rewritten(a, v, REWRITE_ADDRESS, nomem));
 			}
 		}
-		else if (json_truthy(value))
+		else if (js_truthy(value, true))
 			json_object_array_put_idx(arr, 2, rewritten(a, value, REWRITE_ADDRESS, nomem));
 	}
 	return touched;
@@ -379,7 +355,7 @@ anonymize_metadata(rtcstats_anonymizer *a, json_object *meta, bool *nomem)
 		{
 			json_object *v = json_object_array_get_idx(ra, i);
 
-			if (json_truthy(v))
+			if (js_truthy(v, true))
 				json_object_array_put_idx(ra, i, rewritten(a, v, REWRITE_ADDRESS, nomem));
 		}
 	}
