@@ -48,6 +48,8 @@ SELECT count(*) AS dumps FROM rtcstats_dumps;
 SELECT rtcstats_delete_dumps_older_than('-1 day');
 SELECT rtcstats_delete_dumps_older_than('1 day', 0);
 SELECT rtcstats_delete_dumps_older_than(NULL);
+CALL rtcstats_delete_old_dumps('-1 day');
+CALL rtcstats_delete_old_dumps('1 day', 0);
 
 \set SHOW_CONTEXT errors
 -- the purger's side: claim, report deleted or failed

@@ -62,6 +62,26 @@ CREATE TRIGGER rtcstats_dumps_queue_deleted_objects
 	REFERENCING OLD TABLE AS old_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._rtcstats_queue_deleted_objects();
 
+/* The arguments of both retention entry points, checked in one place. */
+CREATE FUNCTION @extschema@._rtcstats_check_retention_args(age interval, batch_size integer)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF age IS NULL OR age < interval '0' THEN
+		RAISE EXCEPTION 'age must be a positive interval, not "%"', age
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF batch_size IS NULL OR batch_size < 1 THEN
+		RAISE EXCEPTION 'batch_size must be at least 1, not %', batch_size
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_check_retention_args(interval, integer) IS
+'Internal: raises invalid_parameter_value for a negative or NULL age or a batch_size below 1.';
+
 /*
  * rtcstats_delete_dumps_older_than(age, batch_size): deletes the dumps
  * created more than age ago, batch_size rows per statement (bounded
@@ -78,14 +98,7 @@ DECLARE
 	total		bigint := 0;
 	n			bigint;
 BEGIN
-	IF age IS NULL OR age < interval '0' THEN
-		RAISE EXCEPTION 'age must be a positive interval, not "%"', age
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'batch_size must be at least 1, not %', batch_size
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._rtcstats_check_retention_args(age, batch_size);
 	LOOP
 		n := @extschema@._rtcstats_delete_batch(pg_catalog.now() - age, batch_size);
 		total := total + n;
@@ -132,14 +145,7 @@ AS $$
 DECLARE
 	n			bigint;
 BEGIN
-	IF age IS NULL OR age < interval '0' THEN
-		RAISE EXCEPTION 'age must be a positive interval, not "%"', age
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'batch_size must be at least 1, not %', batch_size
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
+	PERFORM @extschema@._rtcstats_check_retention_args(age, batch_size);
 	LOOP
 		n := @extschema@._rtcstats_delete_batch(pg_catalog.now() - age, batch_size);
 		COMMIT;
