@@ -12,16 +12,8 @@ RESET client_min_messages;
 SELECT current_setting('data_directory') || '/rtcstats_dumps' AS storage_dir \gset
 SELECT current_setting('rtcstats.storage_url') = 'file://' || :'storage_dir' AS default_storage;
 
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	-- the storage path and where a truncated gzip stream stops are masked
-	RETURN SQLSTATE || ': ' ||
-		regexp_replace(replace(SQLERRM, current_setting('rtcstats.storage_url'), '<storage>'),
-					   'line \d+: gzip stream is truncated \(\d+ bytes', 'line N: gzip stream is truncated (N bytes');
-END $$;
+\set err_fn :abs_srcdir '/test/regress/err.psql'
+\i :err_fn
 
 -- objects as the proxy stores them: gzip, named <id>.gz; one plain; one corrupt
 \set cmd 'gzip -n -c ' :corpus '/av-call.rtcstats > ' :storage_dir '/e0000000-0000-4000-8000-000000000001.gz'

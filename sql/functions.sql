@@ -14,17 +14,8 @@ SELECT current_setting('data_directory') || '/rtcstats_dumps' AS storage_dir \gs
 \set gzcmd 'gzip -n -c ' :av ' > ' :gz
 COPY (SELECT 1) TO PROGRAM :'gzcmd';
 
--- errors as "SQLSTATE: message", independent of VERBOSITY and source lines;
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	-- the storage path and where a truncated gzip stream stops are masked
-	RETURN SQLSTATE || ': ' ||
-		regexp_replace(replace(SQLERRM, current_setting('rtcstats.storage_url'), '<storage>'),
-					   'line \d+: gzip stream is truncated \(\d+ bytes', 'line N: gzip stream is truncated (N bytes');
-END $$;
+\set err_fn :abs_srcdir '/test/regress/err.psql'
+\i :err_fn
 
 -- every corpus dump gives exactly the corpus' expected features (the CLI's JSON)
 SELECT name,

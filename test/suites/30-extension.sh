@@ -62,6 +62,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/src/test/corpus" "$tmp/out"
 cp -r sql expected "$tmp/src/"
 cp -r test/corpus/dumps test/corpus/expected "$tmp/src/test/corpus/"
+cp -r test/regress "$tmp/src/test/"
 cp extension/regress.conf "$tmp/regress.conf"
 # pg_cron, when installed, is preloaded too and schedules in the test database
 # (RTCSTATS_REGRESS_NO_CRON=1 tests the path without it: expected/cron_1.out)
