@@ -14,9 +14,10 @@ all: $(CORE_LIB)
 
 # Unit tests: one program per module, each prints "N passed, N failed".
 CORE_TEST_SRCS := $(wildcard core/test/test_*.c)
+# check.c (the checks) and recorder.c (reader events as text) are linked into each.
 CORE_TESTS     := $(patsubst core/test/%.c,$(BUILD)/test/%,$(CORE_TEST_SRCS))
 
-$(BUILD)/test/%: $(BUILD)/core/test/%.o $(BUILD)/core/test/check.o $(CORE_LIB)
+$(BUILD)/test/%: $(BUILD)/core/test/%.o $(BUILD)/core/test/check.o $(BUILD)/core/test/recorder.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
 

@@ -13,28 +13,9 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "recorder.h"
 #include "rtcstats/features.h"
 #include "rtcstats/reader.h"
-
-#define MAX_EVENTS 64
-
-typedef struct recorded
-{
-	char		pc[32];
-	int			pc_index;
-	char		method[96];
-	double		ts;
-	char		value[1024];
-	char		order[256];		/* getStats ids in the order given */
-	long		nextra;
-} recorded;
-
-typedef struct recorder
-{
-	recorded	ev[MAX_EVENTS];
-	int			n;
-	char		metadata[512];
-} recorder;
 
 /* ' -> ", ` -> \" */
 static char *
@@ -59,49 +40,11 @@ unquote(const char *text)
 	return out;
 }
 
-static rtcstats_status
-on_meta(void *arg, json_object *m, rtcstats_error *err)
-{
-	recorder   *r = arg;
-
-	snprintf(r->metadata, sizeof(r->metadata), "%s",
-			 json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
-											JSON_C_TO_STRING_NOSLASHESCAPE));
-	return RTCSTATS_OK;
-}
-
-static rtcstats_status
-on_ev(void *arg, const rtcstats_event *ev, rtcstats_error *err)
-{
-	recorder   *r = arg;
-	recorded   *e;
-
-	if (r->n >= MAX_EVENTS)
-		return RTCSTATS_OK;
-	e = &r->ev[r->n++];
-	snprintf(e->pc, sizeof(e->pc), "%s", ev->pc ? ev->pc : "(null)");
-	e->pc_index = ev->pc_index;
-	snprintf(e->method, sizeof(e->method), "%s", ev->method);
-	e->ts = ev->timestamp;
-	snprintf(e->value, sizeof(e->value), "%s",
-			 ev->value ? json_object_to_json_string_ext(ev->value, JSON_C_TO_STRING_PLAIN |
-														JSON_C_TO_STRING_NOSLASHESCAPE) : "null");
-	e->order[0] = '\0';
-	for (size_t i = 0; i < ev->nstats; i++)
-	{
-		strncat(e->order, ev->stats[i].id, sizeof(e->order) - strlen(e->order) - 2);
-		strcat(e->order, ",");
-	}
-	e->nextra = (long) json_object_array_length(ev->extra);
-	return RTCSTATS_OK;
-}
-
 /* Read a document (in the quoting above), fed chunk bytes at a time (0: whole). */
 static rtcstats_status
 read_doc(const char *quoted, size_t chunk, recorder *r, rtcstats_error *err)
 {
-	rtcstats_reader_callbacks cb = {on_meta, on_ev};
-	rtcstats_reader *rd = rtcstats_reader_new(NULL, &cb, r);
+	rtcstats_reader *rd = rtcstats_reader_new(NULL, &recorder_callbacks, r);
 	char	   *text = unquote(quoted);
 	size_t		len = strlen(text);
 	rtcstats_status rc = RTCSTATS_OK;
@@ -196,7 +139,7 @@ gum_entries(void)
 	CHECK_EQ_DOUBLE(r.ev[0].ts, 1000.5);
 	CHECK_EQ_STR(r.ev[0].pc, "(null)");
 	CHECK_EQ_LONG(r.ev[0].pc_index, -1);
-	CHECK_EQ_LONG(r.ev[0].nextra, 0);
+	CHECK_EQ_STR(r.ev[0].extra, "[]");
 	CHECK_EQ_STR(r.ev[1].method, "navigator.mediaDevices.getDisplayMedia");
 	CHECK_EQ_STR(r.ev[1].value, "{\"video\":true}");
 	CHECK_EQ_STR(r.ev[2].method, "navigator.mediaDevices.getUserMediaOnFailure");

@@ -7,69 +7,13 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "recorder.h"
 #include "rtcstats/reader.h"
-
-#define MAX_EVENTS 32
-
-typedef struct recorded
-{
-	char		pc[32];
-	int			pc_index;
-	char		method[64];
-	double		ts;
-	char		value[2048];
-	char		extra[256];
-	char		order[256];		/* getStats ids in the order given */
-	long		line;
-} recorded;
-
-typedef struct recorder
-{
-	recorded	ev[MAX_EVENTS];
-	int			n;
-	char		metadata[256];
-} recorder;
-
-static rtcstats_status
-on_meta(void *arg, json_object *m, rtcstats_error *err)
-{
-	recorder   *r = arg;
-
-	snprintf(r->metadata, sizeof(r->metadata), "%s", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN));
-	return RTCSTATS_OK;
-}
-
-static rtcstats_status
-on_ev(void *arg, const rtcstats_event *ev, rtcstats_error *err)
-{
-	recorder   *r = arg;
-	recorded   *e;
-
-	if (r->n >= MAX_EVENTS)
-		return RTCSTATS_OK;
-	e = &r->ev[r->n++];
-	snprintf(e->pc, sizeof(e->pc), "%s", ev->pc ? ev->pc : "(null)");
-	e->pc_index = ev->pc_index;
-	snprintf(e->method, sizeof(e->method), "%s", ev->method);
-	e->ts = ev->timestamp;
-	snprintf(e->value, sizeof(e->value), "%s",
-			 ev->value ? json_object_to_json_string_ext(ev->value, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "null");
-	snprintf(e->extra, sizeof(e->extra), "%s", json_object_to_json_string_ext(ev->extra, JSON_C_TO_STRING_PLAIN));
-	e->order[0] = '\0';
-	for (size_t i = 0; i < ev->nstats; i++)
-	{
-		strncat(e->order, ev->stats[i].id, sizeof(e->order) - strlen(e->order) - 2);
-		strcat(e->order, ",");
-	}
-	e->line = ev->line;
-	return RTCSTATS_OK;
-}
 
 static rtcstats_status
 read_dump(const char *text, recorder *r, rtcstats_error *err)
 {
-	rtcstats_reader_callbacks cb = {on_meta, on_ev};
-	rtcstats_reader *rd = rtcstats_reader_new(NULL, &cb, r);
+	rtcstats_reader *rd = rtcstats_reader_new(NULL, &recorder_callbacks, r);
 	rtcstats_status rc;
 
 	memset(r, 0, sizeof(*r));
