@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "rtcstats/anonymize.h"
 
 static void
@@ -114,18 +115,12 @@ main(int argc, char **argv)
 				opts.skip_bad_lines = true;
 				break;
 			case 'm':
+				if (!cli_parse_positive_size(optarg, &opts.max_line_bytes))
 				{
-					char	   *end;
-					unsigned long long v = strtoull(optarg, &end, 10);
-
-					if (*end != '\0' || v == 0 || optarg[0] == '-')
-					{
-						fprintf(stderr, "rtcstats-anonymize: --max-line-bytes needs a positive number\n");
-						return 2;
-					}
-					opts.max_line_bytes = (size_t) v;
-					break;
+					fprintf(stderr, "rtcstats-anonymize: --max-line-bytes needs a positive number\n");
+					return 2;
 				}
+				break;
 			case 'h':
 				usage(stdout);
 				return 0;

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "options.h"
 #include "rtcstats/features.h"
 
 static void
@@ -86,18 +87,12 @@ main(int argc, char **argv)
 				opts.skip_bad_lines = true;
 				break;
 			case 'm':
+				if (!cli_parse_positive_size(optarg, &opts.max_line_bytes))
 				{
-					char	   *end;
-					unsigned long long v = strtoull(optarg, &end, 10);
-
-					if (*end != '\0' || v == 0)
-					{
-						fprintf(stderr, "rtcstats-features: --max-line-bytes needs a positive number\n");
-						return 2;
-					}
-					opts.max_line_bytes = (size_t) v;
-					break;
+					fprintf(stderr, "rtcstats-features: --max-line-bytes needs a positive number\n");
+					return 2;
 				}
+				break;
 			case 'h':
 				usage(stdout);
 				return 0;

@@ -50,6 +50,10 @@ expect no-time-delta 1 "nodelta:4: last element of the event line is not a numbe
 # 50 MB on one line: fine under the default limit, refused under a smaller one
 { head -n 3 "$good"; printf '["custom",null,"'; head -c 50000000 /dev/zero | tr '\0' 'a'; printf '",5]\n'; } > "$tmp/bigline"
 expect big-line-limited 1 "bigline:4: line is longer than the limit of 1048576 bytes" "$tmp/bigline" --max-line-bytes 1048576
+# a limit that is no positive number is a usage error (strtoull alone would take -5 as huge)
+for v in -5 0 " 5" 1x 99999999999999999999999; do
+	expect "max-line-bytes '$v'" 2 "needs a positive number" "$good" --max-line-bytes "$v"
+done
 "$F" "$tmp/bigline" > "$tmp/out" 2>&1 && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL big-line: $(head -c 300 "$tmp/out")"; }
 
 { head -n 3 "$good"; printf '["custom",null,'; head -c 100000 /dev/zero | tr '\0' '['; head -c 100000 /dev/zero | tr '\0' ']'; printf ',5]\n'; } > "$tmp/deep"
