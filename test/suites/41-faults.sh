@@ -132,23 +132,34 @@ else
 	fail "no close frame: $(cat "$T/noclose.out"); rows $(rows_of noclose)"
 fi
 
+# Replays DUMP in 5 parallel sessions with tokens PREFIX-1..5 (their
+# rtcstats_session); true when every replay ended normally.
+replay_five() {
+	local prefix=$1 dump=$2 pids=() rc=0 i p
+	for i in 1 2 3 4 5; do
+		"$REPLAY" --fast --token "$(token "$prefix-$i")" "$URL" "$dump" >"$T/$prefix-$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	return $rc
+}
+# Sleeps until OUTAGE seconds have passed since t0 (the outage began).
+sleep_rest_of_outage() {
+	local left=$(( OUTAGE - ($(date +%s) - t0) ))
+	[ $left -gt 0 ] && sleep $left
+	return 0
+}
+
 # ------------------------------------------------ 3. S3 down ---
 s3_stop
 t0=$(date +%s)
-pids=()
-for i in 1 2 3 4 5; do
-	"$REPLAY" --fast --token "$(token "s3out-$i")" "$URL" test/corpus/dumps/multi-pc.rtcstats \
-		>"$T/s3out-$i.out" 2>&1 &
-	pids+=($!)
-done
-rc=0; for p in "${pids[@]}"; do wait "$p" || rc=1; done
-[ $rc -eq 0 ] && ok "S3 down: 5 sessions replayed and closed normally" || fail "S3 down: a replay failed"
+replay_five s3out test/corpus/dumps/multi-pc.rtcstats && ok "S3 down: 5 sessions replayed and closed normally" || fail "S3 down: a replay failed"
 sleep 3
 n=$(pg_psql -c "SELECT count(*) FROM rtcstats_dumps WHERE rtcstats_session LIKE 's3out-%'")
 [ "$n" -eq 0 ] && ok "S3 down: no row before its object is stored" || fail "S3 down: $n rows while S3 is down"
 q=$(proxy_metric $P rtcstats_proxy_queue_depth)
 [ "${q%.*}" -ge 5 ] && ok "S3 down: queue depth $q in /metrics" || fail "S3 down: queue depth $q"
-sleep $(( OUTAGE - ($(date +%s) - t0) > 0 ? OUTAGE - ($(date +%s) - t0) : 0 ))
+sleep_rest_of_outage
 s3_start || { fail "restart s3rver"; finish; }
 t1=$(date +%s)
 like_count() { pg_psql -c "SELECT count(*) FROM rtcstats_dumps WHERE rtcstats_session LIKE '$1'"; }
@@ -164,15 +175,8 @@ fi
 # ------------------------------------------------ 4. PostgreSQL down ---
 pg_stop
 t0=$(date +%s)
-pids=()
-for i in 1 2 3 4 5; do
-	"$REPLAY" --fast --token "$(token "pgout-$i")" "$URL" test/corpus/dumps/audio-only.rtcstats \
-		>"$T/pgout-$i.out" 2>&1 &
-	pids+=($!)
-done
-rc=0; for p in "${pids[@]}"; do wait "$p" || rc=1; done
-[ $rc -eq 0 ] && ok "PostgreSQL down: 5 sessions replayed and closed normally" || fail "PostgreSQL down: a replay failed"
-sleep $(( OUTAGE - ($(date +%s) - t0) > 0 ? OUTAGE - ($(date +%s) - t0) : 0 ))
+replay_five pgout test/corpus/dumps/audio-only.rtcstats && ok "PostgreSQL down: 5 sessions replayed and closed normally" || fail "PostgreSQL down: a replay failed"
+sleep_rest_of_outage
 pg_start || { fail "restart PostgreSQL"; finish; }
 t1=$(date +%s)
 if wait_for 60 '[ "$(like_count "pgout-%")" -eq 5 ]'; then
