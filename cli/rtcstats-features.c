@@ -116,8 +116,9 @@ main(int argc, char **argv)
 		rtcstats_status rc = RTCSTATS_OK;
 		static unsigned char buf[1 << 18];
 
-		if (x == NULL)
+		if (x == NULL || (output != 'f' && !rtcstats_extractor_enable_analysis(x)))
 		{
+			rtcstats_extractor_free(x);
 			fprintf(stderr, "rtcstats-features: out of memory\n");
 			return 1;
 		}

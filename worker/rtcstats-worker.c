@@ -446,8 +446,9 @@ extract_dump(const rtcstats_buffer *dump, json_object **features, json_object **
 	*features = NULL;
 	*analysis = NULL;
 	rtcstats_error_clear(&err);
-	if (x == NULL)
+	if (x == NULL || !rtcstats_extractor_enable_analysis(x))
 	{
+		rtcstats_extractor_free(x);
 		snprintf(errbuf, errsize, "out of memory");
 		return false;
 	}

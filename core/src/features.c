@@ -18,7 +18,7 @@ struct rtcstats_extractor
 	rtcstats_reader *reader;
 	json_object *metadata;
 	client_features *client;
-	rtcstats_analysis *analysis;	/* fed in the same pass; see analysis.h */
+	rtcstats_analysis *analysis;	/* NULL unless enabled; fed in the same pass */
 	connection_features **pcs;	/* by reader pc_index */
 	char	  **pc_ids;
 	size_t		npcs;
@@ -311,9 +311,8 @@ rtcstats_extractor_new(const rtcstats_reader_options *opts)
 	if (x == NULL)
 		return NULL;
 	x->client = client_new();
-	x->analysis = rtcstats_analysis_new();
 	x->reader = rtcstats_reader_new(opts, &cb, x);
-	if (x->client == NULL || x->analysis == NULL || x->reader == NULL)
+	if (x->client == NULL || x->reader == NULL)
 	{
 		rtcstats_extractor_free(x);
 		return NULL;
@@ -415,13 +414,24 @@ rtcstats_extractor_finish(rtcstats_extractor *x, json_object **features, rtcstat
 	return RTCSTATS_OK;
 }
 
+bool
+rtcstats_extractor_enable_analysis(rtcstats_extractor *x)
+{
+	if (x->analysis == NULL)
+		x->analysis = rtcstats_analysis_new();
+	return x->analysis != NULL;
+}
+
 json_object *
 rtcstats_extractor_analysis(rtcstats_extractor *x, json_object *features)
 {
-	json_object *out = rtcstats_analysis_finish(x->analysis, features);
+	json_object *out;
 	json_object *ids;
 	size_t	   *order;
 
+	if (x->analysis == NULL)
+		return NULL;
+	out = rtcstats_analysis_finish(x->analysis, features);
 	if (out == NULL)
 		return NULL;
 

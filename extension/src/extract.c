@@ -67,7 +67,7 @@ rtcstats_extract_bytes(const char *what, const void *data, size_t len,
 		struct json_object *f = NULL;
 
 		x = rtcstats_extractor_new(NULL);
-		if (x == NULL)
+		if (x == NULL || (with_analysis && !rtcstats_extractor_enable_analysis(x)))
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		while (rc == RTCSTATS_OK && left > 0)
 		{

@@ -11,6 +11,7 @@
 #ifndef RTCSTATS_FEATURES_H
 #define RTCSTATS_FEATURES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rtcstats/error.h"
@@ -29,12 +30,21 @@ rtcstats_status rtcstats_extractor_finish(rtcstats_extractor *x, struct json_obj
 void		rtcstats_extractor_free(rtcstats_extractor *x);	/* NULL-safe */
 
 /*
- * After a successful rtcstats_extractor_finish(): the analysis of the same
+ * Also run the analysis (analysis.h) in the same pass, for callers that want
+ * rtcstats_extractor_analysis(); call before the first feed.  Features alone
+ * do not pay for it.  False when out of memory.
+ */
+bool		rtcstats_extractor_enable_analysis(rtcstats_extractor *x);
+
+/*
+ * After a successful rtcstats_extractor_finish() of an extractor with the
+ * analysis enabled: the analysis of the same
  * pass (analysis.h: timeseries, observations, scores, summary, plus
  * "connections": the peer connection ids in the order of the features'
  * "peerConnections", which carry none) as a new
  * object the caller must json_object_put(); features (that call's output)
- * is only read.  NULL when out of memory.
+ * is only read.  NULL when out of memory or when the analysis was not
+ * enabled.
  */
 struct json_object *rtcstats_extractor_analysis(rtcstats_extractor *x,
 												struct json_object *features);
