@@ -12,7 +12,7 @@ RESET client_min_messages;
 SELECT current_setting('data_directory') || '/rtcstats_dumps' AS storage_dir \gset
 SELECT current_setting('shared_preload_libraries') LIKE '%pg_cron%' AS have_pg_cron \gset
 \set cmd 'for n in av-call audio-only; do gzip -n -c ' :corpus '/$n.rtcstats > ' :storage_dir '/cron-$n.gz; done; echo garbage > ' :storage_dir '/cron-garbage.gz'
-COPY (SELECT 1) TO PROGRAM :'cmd';
+COPY (SELECT 1 WHERE false) TO PROGRAM :'cmd';
 INSERT INTO rtcstats_dumps (blob_url, rtcstats_user)
 SELECT current_setting('rtcstats.storage_url') || '/cron-' || n || '.gz', n
 FROM unnest(ARRAY['av-call', 'audio-only', 'garbage']) AS n;
@@ -55,6 +55,6 @@ SELECT rtcstats_user AS dump, extracted_at IS NOT NULL AS extracted, attempts, l
 FROM rtcstats_dumps ORDER BY rtcstats_user;
 
 \set cmd 'rm -f ' :storage_dir '/cron-*'
-COPY (SELECT 1) TO PROGRAM :'cmd';
+COPY (SELECT 1 WHERE false) TO PROGRAM :'cmd';
 \c contrib_regression
 DROP DATABASE rtcstats_cron_test;
