@@ -221,38 +221,11 @@ get_time(json_object *v, bool nonzero, double *ts)
 	return true;
 }
 
-/* JavaScript's String(v) for the values a method name can be made of. */
+/* JavaScript's String(v), with "undefined" for a missing member. */
 static const char *
 js_text(json_object *v, bool found, char *buf, size_t size)
 {
-	if (!found)
-		return "undefined";
-	switch (json_object_get_type(v))
-	{
-		case json_type_null:
-			return "null";
-		case json_type_string:
-			return json_object_get_string(v);
-		case json_type_boolean:
-			return json_object_get_boolean(v) ? "true" : "false";
-		case json_type_int:
-			snprintf(buf, size, "%lld", (long long) json_object_get_int64(v));
-			return buf;
-		case json_type_double:
-			{
-				double		d = json_object_get_double(v);
-
-				if (d == floor(d) && fabs(d) < 1e21)
-					snprintf(buf, size, "%.0f", d);
-				else
-					snprintf(buf, size, "%.17g", d);
-				return buf;
-			}
-		case json_type_object:
-			return "[object Object]";
-		default:
-			return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-	}
+	return found ? rtcstats_js_string(v, buf, size) : "undefined";
 }
 
 /* Append an event; value's reference passes to the trace (also on failure). */

@@ -216,9 +216,15 @@ nomem:
 	return -1;
 }
 
-/* The JSON text of a scalar key (method, stats type): numbers and strings alike. */
-static const char *
-scalar_text(json_object *v, char *buf, size_t size)
+/*
+ * JavaScript's String(v), which is what upstream's table lookups and object
+ * keys (method, stats type, peer connection id) turn a value into: integral
+ * numbers below 1e21 without a fraction or exponent, objects as
+ * "[object Object]".  Arrays, which String() joins, are left as JSON text:
+ * no table has such a key.  The webrtc-internals converter uses it too.
+ */
+const char *
+rtcstats_js_string(json_object *v, char *buf, size_t size)
 {
 	switch (json_object_get_type(v))
 	{
@@ -231,7 +237,7 @@ scalar_text(json_object *v, char *buf, size_t size)
 			{
 				double		d = json_object_get_double(v);
 
-				if (d == floor(d) && fabs(d) < 1e15)
+				if (d == floor(d) && fabs(d) < 1e21)
 					snprintf(buf, size, "%.0f", d);
 				else
 					snprintf(buf, size, "%.17g", d);
@@ -241,6 +247,8 @@ scalar_text(json_object *v, char *buf, size_t size)
 			return json_object_get_boolean(v) ? "true" : "false";
 		case json_type_null:
 			return "null";
+		case json_type_object:
+			return "[object Object]";
 		default:
 			return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 	}
@@ -357,7 +365,7 @@ decompress_report(json_object *report)
 			name = key;
 		if (strcmp(name, "type") == 0 && val != NULL)
 		{
-			const char *text = scalar_text(val, buf, sizeof(buf));
+			const char *text = rtcstats_js_string(val, buf, sizeof(buf));
 			const char *type = rtcstats_table_lookup(&rtcstats_stats_types_table, text,
 													 strlen(text));
 
@@ -764,7 +772,7 @@ event_line(rtcstats_reader *r, json_object *arr, long lineno, size_t len, rtcsta
 	if (jm == NULL)
 		return bad_line(r, RTCSTATS_ERR_LINE_SHAPE, lineno, "method is null", err);
 
-	method = scalar_text(jm, mbuf, sizeof(mbuf));
+	method = rtcstats_js_string(jm, mbuf, sizeof(mbuf));
 	{
 		const char *full = rtcstats_table_lookup(&rtcstats_methods_table, method, strlen(method));
 
@@ -773,7 +781,7 @@ event_line(rtcstats_reader *r, json_object *arr, long lineno, size_t len, rtcsta
 	}
 	if (jpc != NULL)
 	{
-		pc = scalar_text(jpc, pcbuf, sizeof(pcbuf));
+		pc = rtcstats_js_string(jpc, pcbuf, sizeof(pcbuf));
 		if ((pci = pc_lookup(r, pc, err, lineno)) < 0)
 			return err ? err->code : RTCSTATS_ERR_NOMEM;
 		pc = r->pcs[pci].id;

@@ -31,6 +31,9 @@ rtcstats_status rtcstats_internals_convert(rtcstats_reader *r, json_object *doc,
 /* The JSON nesting limit of the reader's options (for JSON held in strings). */
 int			rtcstats_reader_max_depth(const rtcstats_reader *r);
 
+/* JavaScript's String(v) for a scalar; buf (>= 32 bytes) holds a formatted number. */
+const char *rtcstats_js_string(json_object *v, char *buf, size_t size);
+
 /* Whether id is a JavaScript array index ("0", "17"; not "01" or "-1"). */
 bool		rtcstats_js_array_index(const char *id, unsigned long *value);
 

@@ -100,6 +100,18 @@ main(void)
 	CHECK_EQ_STR(r.ev[4].value, "\"\\\"connecting\\\"\"");	/* not a signaling state */
 	CHECK_EQ_STR(r.ev[5].pc, "7");	/* a numeric pc id is its text */
 
+	/* other key values become what JavaScript's String() makes of them */
+	CHECK_EQ_LONG(read_dump(HEAD
+							"[\"custom\",1e17,null,1]\n"
+							"[\"custom\",{\"a\":1},null,1]\n"
+							"[\"custom\",1.5,null,1]\n"
+							"[6.0,true,null,1]", &r, &err), RTCSTATS_OK);
+	CHECK_EQ_STR(r.ev[0].pc, "100000000000000000");
+	CHECK_EQ_STR(r.ev[1].pc, "[object Object]");
+	CHECK_EQ_STR(r.ev[2].pc, "1.5");
+	CHECK_EQ_STR(r.ev[3].pc, "true");
+	CHECK_EQ_STR(r.ev[3].method, "setLocalDescription");
+
 	/* getStats deltas: names, types, t, merge, removal, nested merge, arrays replaced */
 	CHECK_EQ_LONG(read_dump(HEAD
 							"[\"g\",\"PC_0\",{\"10\":{\"17\":\"a\",\"type\":1,\"qualityLimitationDurations\":{\"none\":1,\"cpu\":0},\"arr\":[1,2]},\"2\":{\"type\":5,\"t\":5},\"t\":100},1]\n"
