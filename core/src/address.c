@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "anonymize_internal.h"
+#include "hexdigit.h"
 #include "rtcstats/anonymize.h"
 
 #define MASKED_GROUP 0x10000	/* a group already written as "x" */
@@ -31,18 +32,6 @@ typedef struct ipv6_text
 	size_t		v4len;
 	int			v4octets[4];	/* -1 for a masked "x" last octet */
 } ipv6_text;
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * A dotted quad of decimal octets (1-3 digits, at most 255).  With allow_x the
@@ -128,7 +117,7 @@ parse_ipv6(const char *s, size_t len, ipv6_text *a)
 
 			for (size_t k = i; k < j; k++)
 			{
-				int			h = hexval(s[k]);
+				int			h = rtcstats_hex_digit(s[k]);
 
 				if (h < 0)
 					return false;

@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "hexdigit.h"
 #include "rtcstats/storage.h"
 #include "storage_internal.h"
 
@@ -153,19 +154,6 @@ check_key(const char *key, rtcstats_error *err)
 						 "segments of A-Za-z0-9._-)", shown, RTCSTATS_STORAGE_MAX_KEY);
 }
 
-/* Value of a hex digit, -1 if c is none. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes a file URL's path (a directory may contain a space, written
  * %20).  Refuses %00 and malformed escapes rather than guess.
@@ -182,8 +170,8 @@ percent_decode(const char *s)
 	{
 		if (*s == '%')
 		{
-			int			hi = hexval(s[1]);
-			int			lo = hi < 0 ? -1 : hexval(s[2]);
+			int			hi = rtcstats_hex_digit(s[1]);
+			int			lo = hi < 0 ? -1 : rtcstats_hex_digit(s[2]);
 
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			{
