@@ -309,6 +309,28 @@ proxy_spool_complete(const char *dir, const char *id)
 	return rename(from, to);
 }
 
+int
+proxy_spool_sync(const char *dir, const char *id)
+{
+	char		path[4096];
+	int			fd,
+				rc;
+
+	proxy_spool_path(path, sizeof(path), dir, id, ".dump");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fdatasync(fd);
+	close(fd);
+	if (rc != 0)
+		return -1;
+	/* The rename from .part must be durable too. */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 void
 proxy_spool_remove(const char *dir, const char *id)
 {

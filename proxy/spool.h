@@ -55,6 +55,11 @@ char	   *proxy_spool_header(int64_t start_ms, const proxy_claims *claims, bool u
  */
 int			proxy_spool_read_header(int fd, int64_t *start_ms, proxy_claims *claims);
 
+/*
+ * Flushes <id>.dump and the spool directory entry to disk (fdatasync +
+ * fsync of the directory); 0 or -1 with errno.  See proxy_spool_sync's caller.
+ */
+int			proxy_spool_sync(const char *dir, const char *id);
 /* Opens <id>.part for appending (a recycled file, else created); fd or -1. */
 int			proxy_spool_create(const char *dir, const char *id);
 /* Renames <id>.part to <id>.dump. */

@@ -178,6 +178,19 @@ backoff_ms(int n)
 static void
 finish_job(job *j, outcome o)
 {
+	/*
+	 * A dump normally leaves the spool within milliseconds of its close, so
+	 * the happy path never pays for an fsync (nor does the event loop).  One
+	 * that must wait for storage or the database may wait for hours: make it
+	 * survive a power loss from its first failed attempt on.
+	 */
+	if (o == RETRY && j->attempts == 1)
+	{
+		if (proxy_spool_sync(proxy_cfg.spool_dir, j->id) == 0)
+			log_info("event=synced dump=%s", j->id);
+		else if (errno != ENOENT)
+			log_warn("event=spool_error dump=%s error=\"cannot sync: %s\"", j->id, strerror(errno));
+	}
 	pthread_mutex_lock(&qlock);
 	if (o == RETRY)
 	{

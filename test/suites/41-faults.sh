@@ -159,6 +159,9 @@ n=$(pg_psql -c "SELECT count(*) FROM rtcstats_dumps WHERE rtcstats_session LIKE 
 [ "$n" -eq 0 ] && ok "S3 down: no row before its object is stored" || fail "S3 down: $n rows while S3 is down"
 q=$(proxy_metric $P rtcstats_proxy_queue_depth)
 [ "${q%.*}" -ge 5 ] && ok "S3 down: queue depth $q in /metrics" || fail "S3 down: queue depth $q"
+n=$(grep -c 'event=synced dump=' "$(proxy_log $P)")
+[ "$n" -ge 5 ] && ok "S3 down: the waiting dumps were fsync'ed after their first failed attempt ($n)" ||
+	fail "S3 down: $n event=synced lines"
 sleep_rest_of_outage
 s3_start || { fail "restart s3rver"; finish; }
 t1=$(date +%s)
