@@ -18,83 +18,7 @@
 #include "rtcstats/features.h"
 #include "rtcstats/reader.h"
 
-typedef struct blob
-{
-	char	   *data;
-	size_t		len;
-} blob;
-
-static blob
-read_all(const char *path)
-{
-	blob		b = {0};
-	FILE	   *f = fopen(path, "rb");
-	size_t		cap = 1 << 20;
-
-	if (!f)
-	{
-		perror(path);
-		exit(2);
-	}
-	b.data = malloc(cap);
-	for (;;)
-	{
-		size_t		n;
-
-		if (b.len == cap)
-			b.data = realloc(b.data, cap *= 2);
-		n = fread(b.data + b.len, 1, cap - b.len, f);
-		if (n == 0)
-			break;
-		b.len += n;
-	}
-	fclose(f);
-	return b;
-}
-
-/* getStats lines ("g" or 1) repeated times-1 more times after the last one (plain dumps only). */
-static blob
-lengthen(blob in, int times)
-{
-	blob		out = {0};
-	size_t		first = 0,
-				last_end = 0;
-	size_t		cap;
-
-	for (size_t off = 0; off < in.len;)
-	{
-		char	   *nl = memchr(in.data + off, '\n', in.len - off);
-		size_t		end = nl ? (size_t) (nl - in.data) + 1 : in.len;
-
-		if (strncmp(in.data + off, "[\"g\",", 5) == 0 || strncmp(in.data + off, "[1,", 3) == 0)
-		{
-			if (first == 0)
-				first = off;
-			last_end = end;
-		}
-		off = end;
-	}
-	cap = in.len + (size_t) times * (last_end - first) + 1;
-	out.data = malloc(cap);
-	memcpy(out.data, in.data, last_end);
-	out.len = last_end;
-	for (int i = 1; i < times; i++)
-		for (size_t off = first; off < last_end;)
-		{
-			char	   *nl = memchr(in.data + off, '\n', last_end - off);
-			size_t		end = nl ? (size_t) (nl - in.data) + 1 : last_end;
-
-			if (strncmp(in.data + off, "[\"g\",", 5) == 0 || strncmp(in.data + off, "[1,", 3) == 0)
-			{
-				memcpy(out.data + out.len, in.data + off, end - off);
-				out.len += end - off;
-			}
-			off = end;
-		}
-	memcpy(out.data + out.len, in.data + last_end, in.len - last_end);
-	out.len += in.len - last_end;
-	return out;
-}
+#include "bench-common.h"
 
 static double
 now(void)
@@ -153,9 +77,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-analysis DUMP [TIMES]\n");
 		return 2;
 	}
-	in = read_all(argv[1]);
+	in = bench_plain_text(bench_read_file(argv[1]));
 	if (times > 1)
-		in = lengthen(in, times);
+		in = bench_lengthen(in, times);
 	{
 		double		features = best(in, false);
 		double		both = best(in, true);

@@ -1,5 +1,5 @@
 # Benchmark: extraction with vs without the analysis layer (prints figures, asserts nothing).
-$(BUILD)/bench/bench-analysis: $(BUILD)/bench/bench-analysis.o $(CORE_LIB)
+$(BUILD)/bench/bench-analysis: $(BUILD)/bench/bench-analysis.o $(BUILD)/bench/bench-common.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
 

@@ -23,120 +23,7 @@
 #include "rtcstats/features.h"
 #include "rtcstats/input.h"
 
-typedef struct blob
-{
-	unsigned char *data;
-	size_t		len;
-} blob;
-
-static blob
-read_file(const char *path)
-{
-	blob		b = {0};
-	FILE	   *f = fopen(path, "rb");
-	size_t		cap = 1 << 20;
-
-	if (!f)
-	{
-		perror(path);
-		exit(2);
-	}
-	b.data = malloc(cap);
-	for (;;)
-	{
-		size_t		n;
-
-		if (b.len == cap)
-			b.data = realloc(b.data, cap *= 2);
-		n = fread(b.data + b.len, 1, cap - b.len, f);
-		if (n == 0)
-			break;
-		b.len += n;
-	}
-	fclose(f);
-	return b;
-}
-
-/* Plain text of a (maybe gzip) dump. */
-static blob
-plain_text(blob in)
-{
-	blob		out = {0};
-	z_stream	zs = {0};
-	size_t		cap = in.len * 8 + 1024;
-
-	if (in.len < 2 || in.data[0] != 0x1f || in.data[1] != 0x8b)
-		return in;
-	inflateInit2(&zs, 15 + 16);
-	out.data = malloc(cap);
-	zs.next_in = in.data;
-	zs.avail_in = (uInt) in.len;
-	for (;;)
-	{
-		int			r;
-
-		if (out.len == cap)
-			out.data = realloc(out.data, cap *= 2);
-		zs.next_out = out.data + out.len;
-		zs.avail_out = (uInt) (cap - out.len);
-		r = inflate(&zs, Z_NO_FLUSH);
-		out.len = cap - zs.avail_out;
-		if (r == Z_STREAM_END || (r != Z_OK && r != Z_BUF_ERROR))
-			break;
-	}
-	inflateEnd(&zs);
-	return out;
-}
-
-/* The dump with its getStats lines repeated times-1 more times before the end. */
-static blob
-lengthen(blob text, int times)
-{
-	blob		out = {0};
-	size_t		first_gs = 0,
-				end_gs = 0;
-	char	   *p = (char *) text.data,
-			   *end = p + text.len;
-
-	/* find the span from the first to the end of the last getStats line */
-	while (p < end)
-	{
-		char	   *nl = memchr(p, '\n', (size_t) (end - p));
-		char	   *le = nl ? nl + 1 : end;
-
-		if (strncmp(p, "[\"g\",", 5) == 0 || strncmp(p, "[1,", 3) == 0)
-		{
-			if (first_gs == 0)
-				first_gs = (size_t) (p - (char *) text.data);
-			end_gs = (size_t) (le - (char *) text.data);
-		}
-		p = le;
-	}
-	out.data = malloc(text.len + (size_t) times * (end_gs - first_gs) + 1);
-	memcpy(out.data, text.data, end_gs);
-	out.len = end_gs;
-	for (int i = 1; i < times; i++)
-	{
-		/* only the getStats lines of the span */
-		char	   *q = (char *) text.data + first_gs;
-
-		while (q < (char *) text.data + end_gs)
-		{
-			char	   *nl = memchr(q, '\n', (size_t) ((char *) text.data + end_gs - q));
-			size_t		l = (size_t) ((nl ? nl + 1 : (char *) text.data + end_gs) - q);
-
-			if (strncmp(q, "[\"g\",", 5) == 0 || strncmp(q, "[1,", 3) == 0)
-			{
-				memcpy(out.data + out.len, q, l);
-				out.len += l;
-			}
-			q += l;
-		}
-	}
-	memcpy(out.data + out.len, text.data + end_gs, text.len - end_gs);
-	out.len += text.len - end_gs;
-	return out;
-}
+#include "bench-common.h"
 
 static blob
 gzip_blob(blob in)
@@ -273,9 +160,9 @@ main(int argc, char **argv)
 	}
 	if (argc > 2)
 		times = atoi(argv[2]);
-	raw = read_file(argv[1]);
-	text = plain_text(raw);
-	longer = lengthen(text, times);
+	raw = bench_read_file(argv[1]);
+	text = bench_plain_text(raw);
+	longer = bench_lengthen(text, times);
 	snprintf(label, sizeof(label), "%s", strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1]);
 	bench(label, text, 20);
 	snprintf(label + strlen(label), sizeof(label) - strlen(label), " x%d", times);

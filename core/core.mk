@@ -32,7 +32,7 @@ $(BUILD)/test/json-compare: $(BUILD)/core/test/json-compare.o
 core-tests: $(BUILD)/test/json-compare
 
 # Benchmark: extraction vs its floor (prints figures, asserts nothing).
-$(BUILD)/bench/bench-core: $(BUILD)/bench/bench-core.o $(CORE_LIB)
+$(BUILD)/bench/bench-core: $(BUILD)/bench/bench-core.o $(BUILD)/bench/bench-common.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(RTC_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lm
 
