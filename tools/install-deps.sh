@@ -25,9 +25,9 @@ echo "installing: ${missing[*]}"
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 echo "apt-get update"
-$sudo apt-get update -qq
+$sudo apt-get -o Acquire::Retries=3 update -qq
 echo "apt-get install (${#missing[@]} packages; this takes a few minutes on a fresh machine)"
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" | grep -E "^(Setting up|Unpacking) " | sed "s/^/  /" || true
+$sudo apt-get -o Acquire::Retries=3 install -y -q --no-install-recommends "${missing[@]}" | grep -E "^(Setting up|Unpacking) " | sed "s/^/  /" || true
 # grep hides apt's chatter; a failed install is still caught here
 for p in "${missing[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || { echo "install-deps: $p did not install" >&2; exit 1; }

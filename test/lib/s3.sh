@@ -1,8 +1,8 @@
-# s3rver (npm, pinned like test/suites/20-storage-s3.sh) as the e2e suites'
+# s3rver (test/lib/s3rver-install.sh) as the e2e suites'
 # S3: 127.0.0.1:4569, path-style, bucket "rtcstats-e2e", objects kept under
 # $RT_TMP/s3 so a stopped and restarted s3rver still has them.
 #
-#   s3_install           install s3rver into $RTCSTATS_NODE_CACHE once per machine
+#   s3_install           install s3rver once per machine (sets S3RVER)
 #   s3_start / s3_stop   start (waits until it answers) / stop (SIGTERM, then KILL)
 #   s3_get KEY FILE      download bucket/KEY into FILE (s3rver checks no signature)
 #   s3_keys              list the bucket's keys, one per line
@@ -11,18 +11,11 @@
 S3_PORT=${S3_PORT:-4569}
 S3_BUCKET=rtcstats-e2e
 S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
-S3RVER_VERSION=3.7.1
-NODE_CACHE=${RTCSTATS_NODE_CACHE:-/opt/rtcstats-test}
-S3RVER="$NODE_CACHE/node_modules/.bin/s3rver"
+S3RVER=""
 S3_PID=""
 
 s3_install() {
-	[ -x "$S3RVER" ] && return 0
-	command -v npm >/dev/null 2>&1 || { echo "npm is missing (needed to install s3rver)"; return 1; }
-	mkdir -p "$NODE_CACHE"
-	echo "installing s3rver@$S3RVER_VERSION into $NODE_CACHE"
-	npm install --prefix "$NODE_CACHE" --no-audit --no-fund --loglevel=error \
-		"s3rver@$S3RVER_VERSION" >/dev/null 2>&1
+	[ -n "$S3RVER" ] || S3RVER=$(bash test/lib/s3rver-install.sh)
 }
 
 s3_start() {

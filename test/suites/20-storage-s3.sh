@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The storage client against a real S3-compatible server: s3rver (npm),
-# installed on first use into a cache directory, started on 127.0.0.1:4568
+# The storage client against a real S3-compatible server: s3rver
+# (test/lib/s3rver-install.sh), started on 127.0.0.1:4568
 # (4569 if taken) with a temporary directory and a bucket, then
 # build/test/test_storage_s3 (put/get/delete/check, 404 mapping, key_from_url,
 # 403 with S3's code, retries to a closed port, virtual-host style).  Then the
@@ -11,8 +11,6 @@
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-NODE_CACHE=${RTCSTATS_NODE_CACHE:-/opt/rtcstats-test}
-S3RVER_VERSION=3.7.1
 BUCKET=rtcstats-test
 passed=0; failed=0
 
@@ -27,17 +25,8 @@ finish() {
 make -s "$BUILD/test/test_storage" "$BUILD/test/test_sigv4" "$BUILD/test/test_storage_s3" >/dev/null ||
 	{ fail "build"; finish; }
 
-# s3rver: once per machine, pinned
-S3RVER="$NODE_CACHE/node_modules/.bin/s3rver"
-if [ ! -x "$S3RVER" ]; then
-	if ! command -v npm >/dev/null 2>&1; then
-		fail "npm is missing (needed to install s3rver)"; finish
-	fi
-	mkdir -p "$NODE_CACHE"
-	echo "installing s3rver@$S3RVER_VERSION into $NODE_CACHE"
-	npm install --prefix "$NODE_CACHE" --no-audit --no-fund --loglevel=error \
-		"s3rver@$S3RVER_VERSION" >/dev/null 2>&1 || { fail "npm install s3rver"; finish; }
-fi
+S3RVER=$(bash test/lib/s3rver-install.sh) || { fail "install s3rver"; finish; }
+S3RVER_VERSION=$("$S3RVER" --version 2>/dev/null)
 
 tmp=$(mktemp -d /tmp/rtcstats-s3.XXXXXX)
 s3pid=""

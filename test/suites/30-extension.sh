@@ -156,11 +156,8 @@ else
 fi
 
 # S3: the same functions and a background worker against s3rver on loopback
-# (installed by suite 20-storage-s3 into $RTCSTATS_NODE_CACHE; 4568, else 4569,
-# the storage ports: the suites run one at a time), on a cluster started with
-# pg_ctl on port 55432 once pg_regress is done with it.
-NODE_CACHE=${RTCSTATS_NODE_CACHE:-/opt/rtcstats-test}
-S3RVER="$NODE_CACHE/node_modules/.bin/s3rver"
+# (4568, else 4569, the storage ports: the suites run one at a time), on a
+# cluster started with pg_ctl on port 55432 once pg_regress is done with it.
 s3pid=""; pgdata=""
 stop_s3() {
 	[ -n "$pgdata" ] && runuser -u postgres -- "$bindir/pg_ctl" -D "$pgdata" -m fast stop >/dev/null 2>&1
@@ -168,10 +165,7 @@ stop_s3() {
 	rm -rf "$tmp"
 }
 trap stop_s3 EXIT
-if [ ! -x "$S3RVER" ]; then
-	fail "s3: s3rver is not installed in $NODE_CACHE (suite 20-storage-s3 installs it)"
-	finish
-fi
+S3RVER=$(bash test/lib/s3rver-install.sh) || { fail "s3: install s3rver"; finish; }
 s3port=""
 for p in 4568 4569; do
 	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then s3port=$p; break; fi
