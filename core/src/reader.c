@@ -12,6 +12,7 @@
  * result is the same, the cost is proportional to the delta, not the report).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,11 +218,68 @@ nomem:
 }
 
 /*
+ * Number.prototype.toString() of ECMA-262 (Number::toString): the shortest
+ * digits that read back as d, written without an exponent for decimal
+ * exponents -6..21, so 0.1 is "0.1" (not %.17g's 0.10000000000000001), 1e20
+ * is "100000000000000000000" and 1e21 is "1e+21".  size >= 32.
+ */
+static const char *
+js_number(double d, char *buf, size_t size)
+{
+	char		sci[40],
+				digits[20];
+	int			p,
+				k = 0,
+				n;
+	char	   *o = buf;
+
+	if (isnan(d))
+		return "NaN";
+	if (isinf(d))
+		return d > 0 ? "Infinity" : "-Infinity";
+	if (d == 0)
+		return "0";				/* -0 too */
+	if (d < 0)
+	{
+		*o++ = '-';
+		d = -d;
+	}
+	for (p = 1;; p++)
+	{
+		snprintf(sci, sizeof(sci), "%.*e", p - 1, d);
+		if (p == 17 || strtod(sci, NULL) == d)
+			break;
+	}
+	/* sci is "D[.DDD]e[+-]XX": collect the digits, drop trailing zeros */
+	for (const char *c = sci; *c != 'e'; c++)
+		if (*c != '.')
+			digits[k++] = *c;
+	while (k > 1 && digits[k - 1] == '0')
+		k--;
+	n = atoi(strchr(sci, 'e') + 1) + 1;	/* d = 0.DIGITS x 10^n */
+	if (k <= n && n <= 21)
+	{
+		memcpy(o, digits, (size_t) k);
+		memset(o + k, '0', (size_t) (n - k));
+		o[n] = '\0';
+	}
+	else if (0 < n && n <= 21)
+		snprintf(o, size - (size_t) (o - buf), "%.*s.%.*s", n, digits, k - n, digits + n);
+	else if (-6 < n && n <= 0)
+		snprintf(o, size - (size_t) (o - buf), "0.%.*s%.*s", -n, "000000", k, digits);
+	else
+		snprintf(o, size - (size_t) (o - buf), "%c%s%.*se%c%d", digits[0], k > 1 ? "." : "",
+				 k - 1, digits + 1, n - 1 < 0 ? '-' : '+', abs(n - 1));
+	return buf;
+}
+
+/*
  * JavaScript's String(v), which is what upstream's table lookups and object
- * keys (method, stats type, peer connection id) turn a value into: integral
- * numbers below 1e21 without a fraction or exponent, objects as
- * "[object Object]".  Arrays, which String() joins, are left as JSON text:
- * no table has such a key.  The webrtc-internals converter uses it too.
+ * keys (method, stats type, peer connection id) turn a value into: numbers
+ * as Number::toString (integers beyond 2^53 as the double JavaScript holds),
+ * objects as "[object Object]".  Arrays, which String() joins, are left as
+ * JSON text: no table has such a key.  The webrtc-internals converter uses
+ * it too.  buf (size >= 32) holds a formatted number.
  */
 const char *
 rtcstats_js_string(json_object *v, char *buf, size_t size)
@@ -231,18 +289,19 @@ rtcstats_js_string(json_object *v, char *buf, size_t size)
 		case json_type_string:
 			return json_object_get_string(v);
 		case json_type_int:
-			snprintf(buf, size, "%lld", (long long) json_object_get_int64(v));
-			return buf;
-		case json_type_double:
 			{
-				double		d = json_object_get_double(v);
+				/* the common case (compressed stats types): a safe integer prints as is */
+				int64_t		i = json_object_get_int64(v);
 
-				if (d == floor(d) && fabs(d) < 1e21)
-					snprintf(buf, size, "%.0f", d);
-				else
-					snprintf(buf, size, "%.17g", d);
-				return buf;
+				if (i > -(INT64_C(1) << 53) && i < (INT64_C(1) << 53))
+				{
+					snprintf(buf, size, "%lld", (long long) i);
+					return buf;
+				}
 			}
+			/* FALLTHROUGH */
+		case json_type_double:
+			return js_number(json_object_get_double(v), buf, size);
 		case json_type_boolean:
 			return json_object_get_boolean(v) ? "true" : "false";
 		case json_type_null:

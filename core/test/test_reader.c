@@ -101,16 +101,26 @@ main(void)
 	CHECK_EQ_STR(r.ev[5].pc, "7");	/* a numeric pc id is its text */
 
 	/* other key values become what JavaScript's String() makes of them */
-	CHECK_EQ_LONG(read_dump(HEAD
-							"[\"custom\",1e17,null,1]\n"
-							"[\"custom\",{\"a\":1},null,1]\n"
-							"[\"custom\",1.5,null,1]\n"
-							"[6.0,true,null,1]", &r, &err), RTCSTATS_OK);
-	CHECK_EQ_STR(r.ev[0].pc, "100000000000000000");
-	CHECK_EQ_STR(r.ev[1].pc, "[object Object]");
-	CHECK_EQ_STR(r.ev[2].pc, "1.5");
-	CHECK_EQ_STR(r.ev[3].pc, "true");
-	CHECK_EQ_STR(r.ev[3].method, "setLocalDescription");
+	{
+		static const char *const js[][2] = {
+			{"1e17", "100000000000000000"}, {"1e20", "100000000000000000000"},
+			{"1e21", "1e+21"}, {"1.5e300", "1.5e+300"}, {"0.1", "0.1"}, {"-1.5", "-1.5"},
+			{"0.000001", "0.000001"}, {"1e-7", "1e-7"}, {"1.25e-10", "1.25e-10"},
+			{"123.456", "123.456"}, {"-0.0", "0"}, {"9007199254740993", "9007199254740992"},
+			{"0.30000000000000004", "0.30000000000000004"}, {"{\"a\":1}", "[object Object]"},
+			{"true", "true"},
+		};
+		char		text[2048] = HEAD;
+
+		for (size_t i = 0; i < sizeof(js) / sizeof(js[0]); i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+					 "[\"custom\",%s,null,1]\n", js[i][0]);
+		strcat(text, "[6.0,null,null,1]");
+		CHECK_EQ_LONG(read_dump(text, &r, &err), RTCSTATS_OK);
+		for (size_t i = 0; i < sizeof(js) / sizeof(js[0]); i++)
+			CHECK_EQ_STR(r.ev[i].pc, js[i][1]);
+		CHECK_EQ_STR(r.ev[sizeof(js) / sizeof(js[0])].method, "setLocalDescription");
+	}
 
 	/* getStats deltas: names, types, t, merge, removal, nested merge, arrays replaced */
 	CHECK_EQ_LONG(read_dump(HEAD
