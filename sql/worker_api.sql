@@ -177,3 +177,31 @@ WHERE NOT (CASE WHEN jsonb_typeof(jv) = 'number' AND jsonb_typeof(cv) = 'string'
 				ELSE jv = cv END) IS TRUE;
 DELETE FROM rtcstats_dumps;
 DELETE FROM rtcstats_deleted_objects;
+
+-- the conversion rules of _rtcstats_feature_rows at their edges: rounding
+-- half away from zero into range, 1e300, the timestamp range, JSON text for
+-- text columns, nulls, names that are not plain camelCase, reserved columns
+SET TimeZone = 'UTC';
+CREATE TEMP TABLE converted AS
+SELECT r.n, r.v FROM jsonb_array_elements(_rtcstats_feature_rows('features_client', '{dump_id,extra}', '[{
+	"duration": 2.5, "reloadCount": -2.5, "cpuPerformance": 2147483648,
+	"hardwareConcurrency": -2147483648, "enumerateDevicesCount": 7.0,
+	"getUserMediaErrorCount": 2147483647.4, "getUserMediaSuccessCount": 2147483647.5,
+	"getDisplayMediaErrorCount": 1e2, "getDisplayMediaSuccessCount": -0.5,
+	"deviceMemory": 1e300, "screen": [1, {"a": null}], "operatingSystem": {"b": 1},
+	"audioDeviceUsbId": 12.50, "videoDeviceUsbId": true, "getUserMediaError": null,
+	"audioEnded": 1, "videoEnded": null, "audioShortDuration": "true",
+	"startTime": 3093527980800001, "webSocketConnectionTime": "5", "dumpId": "x",
+	"extra": 1, "Duration": 1, "get_user_media_error": "y", "window": null,
+	"userAgentData": "s"},
+	{},
+	{"deviceMemory": -9.99e299, "startTime": -62135596800000},
+	{"startTime": -62135596800001},
+	{"startTime": 1795504598431.5},
+	{"startTime": "1"}]')) WITH ORDINALITY AS r(v, n);
+SELECT n, e.key, left(e.value::text, 40) AS value FROM converted, jsonb_each(v - 'extra') AS e
+UNION ALL
+SELECT n, 'extra.' || e.key, left(e.value::text, 40) FROM converted, jsonb_each(v->'extra') AS e
+ORDER BY 1, 2;
+RESET TimeZone;
+SELECT _rtcstats_feature_rows('features_client', '{}', '[1]');

@@ -121,7 +121,7 @@ COMMENT ON FUNCTION @extschema@._rtcstats_snake_case(text) IS
 /*
  * _rtcstats_feature_rows: features objects (a JSON array) as rows of a
  * features table: a JSON array, in the same order, of objects mapping column
- * names to JSON values the column types accept; one query for all of them.
+ * names to JSON values the column types accept, in one pass.
  *
  * A feature goes to the column of its snake_case name when the JSON type
  * fits the column type: number -> integer types (rounded, within range),
@@ -135,87 +135,10 @@ COMMENT ON FUNCTION @extschema@._rtcstats_snake_case(text) IS
  */
 CREATE FUNCTION @extschema@._rtcstats_feature_rows(tab regclass, reserved text[], objs jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET plan_cache_mode = force_generic_plan
-AS $$
-BEGIN
-	-- plpgsql, not sql, and a generic plan: planning this query costs as much as
-	-- running it, and a SQL function's plan is made again at every call
-	RETURN (WITH cols AS (
-		-- the one key that maps to each column (snake_case is injective on
-		-- plain camelCase names, and its image is exactly the names below):
-		-- matching keys against these is the same as converting every key
-		SELECT a.attname::text AS col,
-			   -- typname without a catalog lookup for the types that have a conversion
-			   CASE a.atttypid
-				   WHEN 'pg_catalog.bool'::pg_catalog.regtype THEN 'bool'
-				   WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 'int2'
-				   WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN 'int4'
-				   WHEN 'pg_catalog.int8'::pg_catalog.regtype THEN 'int8'
-				   WHEN 'pg_catalog.float8'::pg_catalog.regtype THEN 'float8'
-				   WHEN 'pg_catalog.text'::pg_catalog.regtype THEN 'text'
-				   WHEN 'pg_catalog.jsonb'::pg_catalog.regtype THEN 'jsonb'
-				   WHEN 'pg_catalog.timestamptz'::pg_catalog.regtype THEN 'timestamptz'
-				   ELSE (SELECT t.typname::text FROM pg_catalog.pg_type AS t WHERE t.oid = a.atttypid)
-			   END AS typ,
-			   pg_catalog.lower(pg_catalog.left(a.attname::text, 1))
-			   || pg_catalog.replace(pg_catalog.substr(pg_catalog.initcap(a.attname::text), 2), '_', '') AS key
-		FROM pg_catalog.pg_attribute AS a
-		WHERE a.attrelid = tab AND a.attnum > 0 AND NOT a.attisdropped
-		  AND NOT (a.attname = ANY (reserved))
-		  AND a.attname::text ~ '^[a-z]([a-z0-9]|_[a-z])*$'
-	),
-	o AS (
-		SELECT e.ordinality AS i, e.value AS obj
-		FROM pg_catalog.jsonb_array_elements(objs) WITH ORDINALITY AS e
-	),
-	kv AS (
-		SELECT o.i, f.key, f.value, pg_catalog.jsonb_typeof(f.value) AS jt, c.col, c.typ
-		FROM o
-		CROSS JOIN LATERAL pg_catalog.jsonb_each(o.obj) AS f
-		LEFT JOIN cols AS c ON c.key = f.key
-	),
-	conv AS (
-		SELECT i, key, value, col,
-			CASE
-				WHEN typ IS NULL THEN NULL
-				WHEN jt = 'null' THEN 'null'::jsonb
-				WHEN typ = 'jsonb' THEN value
-				WHEN typ = 'text' THEN
-					CASE WHEN jt = 'string' THEN value ELSE pg_catalog.to_jsonb(value::text) END
-				WHEN typ = 'bool' THEN CASE WHEN jt = 'boolean' THEN value END
-				WHEN jt <> 'number' THEN NULL
-				WHEN typ = 'float8' THEN
-					CASE WHEN pg_catalog.abs(value::numeric) < 1e300 THEN value END
-				WHEN typ IN ('int2', 'int4', 'int8') THEN
-					CASE WHEN pg_catalog.round(value::numeric)
-							  BETWEEN CASE typ WHEN 'int2' THEN -32768 WHEN 'int4' THEN -2147483648
-											   ELSE -9223372036854775808 END
-								  AND CASE typ WHEN 'int2' THEN 32767 WHEN 'int4' THEN 2147483647
-											   ELSE 9223372036854775807 END
-						 -- an integer already (scale 0) is printed as it is
-						 THEN CASE WHEN pg_catalog.scale(value::numeric) = 0 THEN value
-								   ELSE pg_catalog.to_jsonb(pg_catalog.round(value::numeric)) END END
-				WHEN typ = 'timestamptz' THEN
-					pg_catalog.to_jsonb(@extschema@._rtcstats_epoch_ms(value))
-			END AS cv
-		FROM kv
-	),
-	per AS (
-		SELECT i,
-			   pg_catalog.jsonb_object_agg(col, cv) FILTER (WHERE cv IS NOT NULL) AS r,
-			   pg_catalog.jsonb_object_agg(key, value) FILTER (WHERE cv IS NULL) AS extra
-		FROM conv
-		GROUP BY i
-	)
-	SELECT coalesce(pg_catalog.jsonb_agg(
-			   coalesce(per.r, '{}')
-			   || CASE WHEN per.extra IS NOT NULL THEN pg_catalog.jsonb_build_object('extra', per.extra)
-					   ELSE '{}' END
-			   ORDER BY o.i), '[]')
-	FROM o LEFT JOIN per USING (i));
-END
-$$;
+-- C (extension/src/feature_rows.c): as one SQL query over pg_attribute and
+-- jsonb_each it was the costliest step of storing a dump
+AS 'MODULE_PATHNAME', 'rtcstats_feature_rows'
+LANGUAGE C STRICT STABLE;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_feature_rows(regclass, text[], jsonb) IS
 'Internal: features objects as column values of a features table (the rest in "extra").';
