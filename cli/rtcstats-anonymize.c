@@ -83,12 +83,17 @@ write_out(void *arg, const void *data, size_t len, rtcstats_error *err)
 	return RTCSTATS_OK;
 }
 
+static rtcstats_status
+feed_anonymizer(void *a, const void *data, size_t len, rtcstats_error *err)
+{
+	return rtcstats_anonymizer_feed(a, data, len, err);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"skip-bad-lines", no_argument, NULL, 's'},
-		{"max-line-bytes", required_argument, NULL, 'm'},
+		CLI_READER_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -105,22 +110,17 @@ main(int argc, char **argv)
 	bool		write_failed = false;
 	bool		direct = false;
 	struct stat st;
-	static unsigned char buf[1 << 18];
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1)
 	{
+		int			r = cli_reader_option(c, optarg, "rtcstats-anonymize", &opts);
+
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
 		switch (c)
 		{
-			case 's':
-				opts.skip_bad_lines = true;
-				break;
-			case 'm':
-				if (!cli_parse_positive_size(optarg, &opts.max_line_bytes))
-				{
-					fprintf(stderr, "rtcstats-anonymize: --max-line-bytes needs a positive number\n");
-					return 2;
-				}
-				break;
 			case 'h':
 				usage(stdout);
 				return 0;
@@ -180,19 +180,8 @@ main(int argc, char **argv)
 
 	if ((a = rtcstats_anonymizer_new(&opts, write_out, out)) == NULL)
 		rc = rtcstats_fail(&err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
-	while (rc == RTCSTATS_OK)
-	{
-		size_t		n = fread(buf, 1, sizeof(buf), in);
-
-		if (n > 0 && (rc = rtcstats_anonymizer_feed(a, buf, n, &err)) != RTCSTATS_OK)
-			break;
-		if (n < sizeof(buf))
-		{
-			if (ferror(in))
-				rc = rtcstats_fail(&err, RTCSTATS_ERR_IO, 0, "read error: %s", strerror(errno));
-			break;
-		}
-	}
+	else
+		rc = cli_feed_file(in, feed_anonymizer, a, &err);
 	if (rc == RTCSTATS_OK)
 		rc = rtcstats_anonymizer_finish(a, &err);
 	if (in != stdin)
@@ -201,13 +190,8 @@ main(int argc, char **argv)
 	if (rc != RTCSTATS_OK)
 	{
 		/* a write error is about OUT, anything else about IN */
-		const char *who = (rc == RTCSTATS_ERR_IO && strncmp(err.detail, "write", 5) == 0)
-			? out_path : in_path;
-
-		if (err.line > 0)
-			fprintf(stderr, "%s:%ld: %s\n", who, err.line, err.detail);
-		else
-			fprintf(stderr, "%s: %s\n", who, err.detail);
+		cli_report_error((rc == RTCSTATS_ERR_IO && strncmp(err.detail, "write", 5) == 0)
+						 ? out_path : in_path, &err);
 	}
 	else if (opts.skip_bad_lines && rtcstats_anonymizer_skipped_lines(a) > 0)
 		fprintf(stderr, "%s: warning: dropped %ld bad lines\n", in_path,

@@ -53,6 +53,12 @@ usage(FILE *f)
 			"    rtcstats-features dumps/*.gz > features.jsonl\n");
 }
 
+static rtcstats_status
+feed_extractor(void *x, const void *data, size_t len, rtcstats_error *err)
+{
+	return rtcstats_extractor_feed(x, data, len, err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -60,8 +66,7 @@ main(int argc, char **argv)
 		{"pretty", no_argument, NULL, 'p'},
 		{"analysis", no_argument, NULL, 'a'},
 		{"summary", no_argument, NULL, 'S'},
-		{"skip-bad-lines", no_argument, NULL, 's'},
-		{"max-line-bytes", required_argument, NULL, 'm'},
+		CLI_READER_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -73,6 +78,12 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1)
 	{
+		int			r = cli_reader_option(c, optarg, "rtcstats-features", &opts);
+
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
 		switch (c)
 		{
 			case 'p':
@@ -82,16 +93,6 @@ main(int argc, char **argv)
 			case 'a':
 			case 'S':
 				output = (char) c;
-				break;
-			case 's':
-				opts.skip_bad_lines = true;
-				break;
-			case 'm':
-				if (!cli_parse_positive_size(optarg, &opts.max_line_bytes))
-				{
-					fprintf(stderr, "rtcstats-features: --max-line-bytes needs a positive number\n");
-					return 2;
-				}
 				break;
 			case 'h':
 				usage(stdout);
@@ -113,8 +114,7 @@ main(int argc, char **argv)
 		rtcstats_error err = {0};
 		json_object *features = NULL;
 		FILE	   *f;
-		rtcstats_status rc = RTCSTATS_OK;
-		static unsigned char buf[1 << 18];
+		rtcstats_status rc;
 
 		if (x == NULL || (output != 'f' && !rtcstats_extractor_enable_analysis(x)))
 		{
@@ -130,29 +130,14 @@ main(int argc, char **argv)
 			status = 1;
 			continue;
 		}
-		for (;;)
-		{
-			size_t		n = fread(buf, 1, sizeof(buf), f);
-
-			if (n > 0 && (rc = rtcstats_extractor_feed(x, buf, n, &err)) != RTCSTATS_OK)
-				break;
-			if (n < sizeof(buf))
-			{
-				if (ferror(f))
-					rc = rtcstats_fail(&err, RTCSTATS_ERR_IO, 0, "read error");
-				break;
-			}
-		}
+		rc = cli_feed_file(f, feed_extractor, x, &err);
 		if (f != stdin)
 			fclose(f);
 		if (rc == RTCSTATS_OK)
 			rc = rtcstats_extractor_finish(x, &features, &err);
 		if (rc != RTCSTATS_OK)
 		{
-			if (err.line > 0)
-				fprintf(stderr, "%s:%ld: %s\n", path, err.line, err.detail);
-			else
-				fprintf(stderr, "%s: %s\n", path, err.detail);
+			cli_report_error(path, &err);
 			status = 1;
 		}
 		else
