@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # META.json is valid PGXN metadata and agrees with the one version
-# (EXTVERSION in the Makefile), the install script and the control file.
+# (EXTVERSION in the Makefile), the install script and the control file;
+# the upgrade scripts lead to that version.
 set -u
 cd "$(dirname "$0")/../.."
 version=$(sed -n 's/^EXTVERSION *= *//p' Makefile)
@@ -25,4 +26,26 @@ perl -MJSON::PP -e '
 if [ -f extension/rtcstats.control.in ] && ! grep -q "EXTVERSION\|$version" extension/rtcstats.control.in; then
 	echo "extension/rtcstats.control.in does not take its version from EXTVERSION"; echo "meta: 0 passed, 1 failed"; exit 1
 fi
-echo "meta: 1 passed, 0 failed"
+# Upgrade scripts (extension/sql/upgrades/README.md): rtcstats--A--B.sql,
+# and every version a script starts from reaches EXTVERSION through them.
+perl -e '
+	my ($version, @files) = @ARGV;
+	my (%next, @errors);
+	for my $f (@files) {
+		my ($from, $to) = $f =~ m{/rtcstats--([0-9][0-9A-Za-z._-]*)--([0-9][0-9A-Za-z._-]*)\.sql$}
+			or do { push @errors, "$f: not named rtcstats--OLD--NEW.sql"; next };
+		push @{$next{$from}}, $to;
+	}
+	for my $from (sort keys %next) {
+		my %seen;
+		my @todo = ($from);
+		while (defined(my $v = shift @todo)) {
+			next if $seen{$v}++;
+			push @todo, @{$next{$v} // []};
+		}
+		push @errors, "no upgrade path from $from to $version" unless $seen{$version};
+	}
+	print "upgrades: $_\n" for @errors;
+	exit(@errors ? 1 : 0);
+' "$version" $(ls extension/sql/upgrades/*.sql 2>/dev/null) || { echo "meta: 1 passed, 1 failed"; exit 1; }
+echo "meta: 2 passed, 0 failed"
