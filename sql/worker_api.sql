@@ -205,3 +205,9 @@ SELECT n, 'extra.' || e.key, left(e.value::text, 40) FROM converted, jsonb_each(
 ORDER BY 1, 2;
 RESET TimeZone;
 SELECT _rtcstats_feature_rows('features_client', '{}', '[1]');
+-- only over a table the caller may INSERT into (nobody else locks it through this)
+CREATE ROLE rtcstats_regress_rows;
+SET ROLE rtcstats_regress_rows;
+SELECT _rtcstats_feature_rows('features_client', '{}', '[{}]');
+RESET ROLE;
+DROP ROLE rtcstats_regress_rows;

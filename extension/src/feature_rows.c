@@ -28,6 +28,8 @@
 #include "access/table.h"
 #include "catalog/pg_type_d.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -398,6 +400,12 @@ rtcstats_feature_rows(PG_FUNCTION_ARGS)
 	bounds		b;
 	int			index = 0;
 
+	/* the rows are for an INSERT; and nobody may lock a table they cannot write */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errhint("Features rows are made for tables the caller may INSERT into.")));
 	if (!JB_ROOT_IS_ARRAY(objs) || JB_ROOT_IS_SCALAR(objs))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
