@@ -118,10 +118,10 @@ column_cmp(const void *a, const void *b)
 }
 
 static bool
-is_reserved(const char *name, Datum *reserved, bool *nulls, int nreserved)
+is_reserved(const char *name, char **reserved, int nreserved)
 {
 	for (int i = 0; i < nreserved; i++)
-		if (!nulls[i] && strcmp(TextDatumGetCString(reserved[i]), name) == 0)
+		if (reserved[i] != NULL && strcmp(reserved[i], name) == 0)
 			return true;
 	return false;
 }
@@ -133,12 +133,16 @@ table_columns(Oid relid, ArrayType *reserved_arr, int *n)
 	Relation	rel = table_open(relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	column	   *cols = palloc(sizeof(column) * Max(desc->natts, 1));
-	Datum	   *reserved;
+	Datum	   *datums;
 	bool	   *nulls;
+	char	  **reserved;
 	int			nreserved;
 
 	deconstruct_array(reserved_arr, TEXTOID, -1, false, TYPALIGN_INT,
-					  &reserved, &nulls, &nreserved);
+					  &datums, &nulls, &nreserved);
+	reserved = palloc(sizeof(char *) * Max(nreserved, 1));
+	for (int i = 0; i < nreserved; i++)
+		reserved[i] = nulls[i] ? NULL : TextDatumGetCString(datums[i]);
 	*n = 0;
 	for (int i = 0; i < desc->natts; i++)
 	{
@@ -147,7 +151,7 @@ table_columns(Oid relid, ArrayType *reserved_arr, int *n)
 		column	   *c = &cols[*n];
 
 		if (att->attisdropped || !plain_snake_case(name) ||
-			is_reserved(name, reserved, nulls, nreserved))
+			is_reserved(name, reserved, nreserved))
 			continue;
 		c->name = pstrdup(name);
 		c->key = camel_case(name, &c->keylen);
