@@ -123,6 +123,7 @@ SELECT rtcstats_features('\\x1f8b0800'::bytea)
 SELECT rtcstats_features(substr(pg_read_binary_file('$d/av-call.rtcstats'), 1, 5000))
 SELECT count(*) FROM rtcstats_dump_events(substr(pg_read_binary_file('$d/av-call.rtcstats'), 1, 5000))
 SELECT rtcstats_anonymize_dump('garbage'::bytea)
+SELECT length(_rtcstats_feature_rows('features_client', '{dump_id,extra}', '[{"duration": 2.5, "reloadCount": 1e300, "operatingSystem": {"b": [1]}, "startTime": 1795504598431.5, "screen": null, "x": "y"}, {}]')::text)
 SELECT rtcstats_extract_features('00000000-0000-4000-8000-000000000001') IS NOT NULL
 SELECT rtcstats_extract_features('00000000-0000-4000-8000-000000000002') IS NOT NULL
 SELECT count(*) FROM rtcstats_dump_events('00000000-0000-4000-8000-000000000001'::uuid)
