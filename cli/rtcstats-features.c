@@ -10,6 +10,7 @@
 
 #include "options.h"
 #include "rtcstats/features.h"
+#include "rtcstats/report.h"
 
 static void
 usage(FILE *f)
@@ -19,7 +20,7 @@ usage(FILE *f)
 			"    rtcstats-features - extract call features from rtcstats dumps\n"
 			"\n"
 			"SYNOPSIS\n"
-			"    rtcstats-features [--pretty] [--analysis | --summary] [--skip-bad-lines]\n"
+			"    rtcstats-features [--pretty] [--analysis | --summary | --html] [--skip-bad-lines]\n"
 			"                      [--max-line-bytes N] FILE...\n"
 			"\n"
 			"DESCRIPTION\n"
@@ -37,6 +38,8 @@ usage(FILE *f)
 			"                      {\"timeseries\", \"observations\", \"scores\", \"summary\"}\n"
 			"                      (docs/analysis.md)\n"
 			"    --summary         print the plain-English summary of the call, one line\n"
+			"    --html            print the call's report, one self-contained HTML page\n"
+			"                      (summary, scores, observations, charts); one FILE only\n"
 			"    --skip-bad-lines  skip lines that are not JSON arrays instead of failing\n"
 			"                      (a warning on stderr counts them)\n"
 			"    --max-line-bytes N\n"
@@ -66,6 +69,7 @@ main(int argc, char **argv)
 		{"pretty", no_argument, NULL, 'p'},
 		{"analysis", no_argument, NULL, 'a'},
 		{"summary", no_argument, NULL, 'S'},
+		{"html", no_argument, NULL, 'H'},
 		CLI_READER_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
@@ -74,7 +78,7 @@ main(int argc, char **argv)
 	rtcstats_reader_options opts = {0};
 	int			status = 0;
 	int			c;
-	char		output = 'f';	/* f features, a analysis, S summary */
+	char		output = 'f';	/* f features, a analysis, S summary, H report */
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1)
 	{
@@ -92,6 +96,7 @@ main(int argc, char **argv)
 				break;
 			case 'a':
 			case 'S':
+			case 'H':
 				output = (char) c;
 				break;
 			case 'h':
@@ -105,6 +110,11 @@ main(int argc, char **argv)
 	if (optind >= argc)
 	{
 		fprintf(stderr, "rtcstats-features: no input file (see --help)\n");
+		return 2;
+	}
+	if (output == 'H' && argc - optind > 1)
+	{
+		fprintf(stderr, "rtcstats-features: --html takes one FILE (one page per call)\n");
 		return 2;
 	}
 	for (int i = optind; i < argc; i++)
@@ -159,6 +169,20 @@ main(int argc, char **argv)
 				}
 				else if (output == 'a')
 					puts(json_object_to_json_string_ext(analysis, flags));
+				else if (output == 'H')
+				{
+					char	   *page = rtcstats_report_html(rtcstats_extractor_metadata(x),
+															features, analysis);
+
+					if (page == NULL)
+					{
+						fprintf(stderr, "%s: out of memory\n", path);
+						status = 1;
+					}
+					else
+						fputs(page, stdout);
+					free(page);
+				}
 				else if (json_object_object_get_ex(analysis, "summary", &summary))
 					puts(json_object_get_string(summary));
 				json_object_put(analysis);

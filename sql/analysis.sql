@@ -105,5 +105,24 @@ WHERE o.severity <> 'info'
 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SELECT substr(d.blob_url, 11) AS dump, a.experience_score < 2 AS bad, a.summary IS NOT NULL AS has_summary
 FROM rtcstats_dumps d JOIN rtcstats_analysis a ON a.dump_id = d.id ORDER BY 1;
+-- the report page: client strings escaped, the observations, a chart per
+-- series (connection and track series alike), nothing but metadata before
+-- extraction, NULL for an unknown dump
+UPDATE rtcstats_dumps SET metadata = '{"url": "https://x.test/?a=<script>", "userAgent": "UA", "startTime": 1795504598431}'
+WHERE id = '00000000-0000-4000-8000-0000000000b1';
+INSERT INTO rtcstats_dumps (id, blob_url, metadata) VALUES
+	('00000000-0000-4000-8000-0000000000b3', 'file:///s/later.rtcstats', '{"url": "https://y.test/"}');
+SELECT substr(d.blob_url, 11) AS dump, left(p, 15) AS page,
+	   p LIKE '%https://x.test/?a=&lt;script&gt;%' AS url_escaped, strpos(p, '<script') = 0 AS no_script,
+	   p LIKE '%<td>ice_failure</td>%' AS ice_failure, strpos(p, a.summary) > 0 AS summary,
+	   (length(p) - length(replace(p, '<svg ', ''))) / 5 AS charts,
+	   (SELECT count(*) FROM jsonb_each(a.timeseries) AS c, jsonb_object_keys(c.value->'series'))
+	   + (SELECT count(*) FROM jsonb_each(a.timeseries) AS c, jsonb_array_elements(c.value->'tracks') AS t,
+			jsonb_object_keys(t->'series')) AS series
+FROM rtcstats_dumps d LEFT JOIN rtcstats_analysis a ON a.dump_id = d.id, rtcstats_report_html(d.id) AS p
+ORDER BY 1;
+SELECT rtcstats_report_html('00000000-0000-4000-8000-0000000000ff') IS NULL AS unknown_dump;
 DELETE FROM rtcstats_dumps;
 DELETE FROM rtcstats_deleted_objects;
+-- JSON nested deeper than a report reads is refused, not a crash
+SELECT _rtcstats_report_html((repeat('[', 2000) || repeat(']', 2000))::jsonb, NULL, NULL);

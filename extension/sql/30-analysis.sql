@@ -234,3 +234,47 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.rtcstats_report(uuid) IS
 'One JSON document per dump with the keys metadata, features, scores, observations, timeseries and summary.';
+
+/*
+ * rtcstats_report_html(dump_id): the call's report as one self-contained
+ * HTML page (summary, scores, observations, a chart per time series; no
+ * script, nothing fetched, every string from the dump escaped), for a person
+ * to open or share:  psql -Atc "SELECT rtcstats_report_html('…')" > call.html
+ * The same page as rtcstats-features --html.  NULL when the dump does not
+ * exist; before extraction it shows the metadata only.
+ */
+CREATE FUNCTION @extschema@._rtcstats_report_html(metadata jsonb, features jsonb, analysis jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'rtcstats_report_html_sql'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@._rtcstats_report_html(jsonb, jsonb, jsonb) IS
+'Internal: the HTML page of a report from the metadata line, the features and the analysis object.';
+
+CREATE FUNCTION @extschema@.rtcstats_report_html(dump_id uuid)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+	-- rtcstats_report's document, with what the analysis object has in
+	-- another form: observation times in ms since the epoch, and the pc ids
+	-- in peerConnections order ("connections")
+	SELECT @extschema@._rtcstats_report_html(
+		r->'metadata'->'metadata',
+		r->'features',
+		CASE WHEN pg_catalog.jsonb_typeof(r->'scores') = 'object' THEN
+			r - 'metadata' - 'features' || pg_catalog.jsonb_build_object(
+				'observations', coalesce(
+					(SELECT pg_catalog.jsonb_agg(e.o || pg_catalog.jsonb_build_object('first_seen',
+								pg_catalog.date_part('epoch', (e.o->>'first_seen')::timestamptz) * 1000)
+							ORDER BY e.n)
+					 FROM pg_catalog.jsonb_array_elements(r->'observations') WITH ORDINALITY AS e(o, n)),
+					'[]'::jsonb),
+				'connections',
+				(SELECT pg_catalog.jsonb_agg(c.connection_identifier ORDER BY c.connection_index)
+				 FROM @extschema@.features_connection AS c WHERE c.dump_id = $1)) END)
+	FROM @extschema@.rtcstats_report($1) AS r
+	WHERE r IS NOT NULL
+$$;
+
+COMMENT ON FUNCTION @extschema@.rtcstats_report_html(uuid) IS
+'The report of a dump as one self-contained HTML page (the same as rtcstats-features --html).';

@@ -43,5 +43,11 @@ if perl -MJSON::PP -e '$a = decode_json($ARGV[0]); exit !(exists $a->{timeseries
 	&& exists $a->{summary} && !grep { $_->{severity} ne "info" } @{$a->{observations}})
 	&& join(",", @{$a->{connections}}) eq "PC_0,PC_1"' "$a"; then
 	passed=$((passed + 1)); else echo "FAIL av-call --analysis: missing parts or a warning"; failed=$((failed + 1)); fi
+# --html: one page per call (the page itself is tested in core/test/test_report.c)
+h=$("$BIN/rtcstats-features" --html test/corpus/dumps/ice-failure.rtcstats)
+if [[ "$h" == "<!DOCTYPE html>"* && "$h" == *"<tr class=\"error\"><td>error</td><td>connectivity</td><td>ice_failure</td>"* && "$h" == *"</html>" ]]; then
+	passed=$((passed + 1)); else echo "FAIL ice-failure --html: no page with the ICE failure"; failed=$((failed + 1)); fi
+"$BIN/rtcstats-features" --html test/corpus/dumps/av-call.rtcstats test/corpus/dumps/ice-failure.rtcstats >/dev/null 2>&1
+if [ $? -eq 2 ]; then passed=$((passed + 1)); else echo "FAIL --html with two files is not a usage error"; failed=$((failed + 1)); fi
 echo "corpus: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -13,7 +13,7 @@ decoy=""
 cleanup() {
 	[ -n "$decoy" ] && kill "$decoy" 2>/dev/null
 	make -s demo-stop >/dev/null 2>&1
-	rm -f "$out" "$out.2"
+	rm -f "$out" "$out.2" "$out.sql.html" "$out.cli.html"
 }
 trap cleanup EXIT
 # make as a user runs it from a shell, not as a sub-make of whatever runs this suite
@@ -87,6 +87,18 @@ fi
 rows1=$(bash -c 'eval "$(make -s demo-env)"; psql -Atc "select count(*) from rtcstats_dumps"')
 [ "${rows1:-0}" -ge "$n_samples" ] 2>/dev/null && ok "rtcstats_dumps holds the $n_samples samples ($rows1 rows)" ||
 	ko "rtcstats_dumps holds '$rows1' rows, expected >= $n_samples"
+# every stored call's report page from SQL is the page rtcstats-features --html
+# makes of its stored object (one renderer, fed from the tables or from the dump)
+same=0; differ=""
+for row in $(bash -c 'eval "$(make -s demo-env)"; psql -XAt -F"|" -c "select id, blob_url from rtcstats_dumps"'); do
+	id=${row%%|*}; url=${row#*|}
+	bash -c 'eval "$(make -s demo-env)"; psql -XAt -c "select rtcstats_report_html('"'$id'"')"' | head -c -1 >"$out.sql.html"
+	build/bin/rtcstats-features --html "${url#file://}" >"$out.cli.html" 2>/dev/null
+	if [ -s "$out.sql.html" ] && cmp -s "$out.sql.html" "$out.cli.html"; then
+		same=$((same + 1)); else differ="$differ ${url##*/}"; fi
+done
+[ -z "$differ" ] && [ "$same" -ge "$n_samples" ] && ok "rtcstats_report_html() = rtcstats-features --html for all $same calls" ||
+	ko "report pages differ between SQL and the CLI for:$differ ($same the same)"
 code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthcheck)
 [ "$code" = 200 ] && ok "the proxy answers /healthcheck" || ko "/healthcheck answers $code"
 curl -fs http://127.0.0.1:8080/metrics | grep -qE '^[a-z_:]+(\{[^}]*\})? [0-9]' && ok "the proxy serves /metrics" ||
