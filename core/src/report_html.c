@@ -138,6 +138,21 @@ put_value(struct printbuf *pb, json_object *v)
 													JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* A number for people: 3 significant digits with k, M or G from 1000 up. */
+static void
+put_quantity(struct printbuf *pb, double v)
+{
+	static const char *const suffix[] = {"", " k", " M", " G"};
+	int			i = 0;
+
+	while (i < 3 && fabs(v) >= 1000)
+	{
+		v /= 1000;
+		i++;
+	}
+	sprintbuf(pb, i ? "%.3g%s" : "%.4g%s", v, suffix[i]);
+}
+
 /* ms since the epoch as "2026-11-24 07:16:38 UTC". */
 static void
 put_time(struct printbuf *pb, double ms)
@@ -205,6 +220,24 @@ span_of(json_object *timeseries, double *t0, double *t1)
 	}
 }
 
+/* The unit of a series (docs/analysis.md, "Time series"); "" when not known. */
+static const char *
+series_unit(const char *name)
+{
+	static const char *const units[][2] = {
+		{"sendBitrate", "bit/s"}, {"receiveBitrate", "bit/s"},
+		{"availableOutgoingBitrate", "bit/s"}, {"bitrate", "bit/s"},
+		{"roundTripTime", "ms"}, {"remoteRoundTripTime", "ms"}, {"jitter", "ms"},
+		{"framesPerSecond", "1/s"}, {"frameHeight", "px"}, {"freezes", "per interval"},
+		{"packetLoss", "fraction"}, {"concealment", "fraction"}, {"remoteFractionLost", "fraction"},
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(units[i][0], name) == 0)
+			return units[i][1];
+	return "";
+}
+
 /* One series as a chart with its caption. */
 static void
 put_chart(struct printbuf *pb, const char *name, json_object *points, double t0, double t1)
@@ -230,8 +263,17 @@ put_chart(struct printbuf *pb, const char *name, json_object *points, double t0,
 	}
 	printbuf_strappend(pb, "<figure><figcaption>");
 	put_text(pb, name);
+	if (*series_unit(name))
+		sprintbuf(pb, " (%s)", series_unit(name));
 	if (isfinite(hi))
-		sprintbuf(pb, ": min %.4g, max %.4g, last %.4g", min, hi, last);
+	{
+		printbuf_strappend(pb, ": min ");
+		put_quantity(pb, min);
+		printbuf_strappend(pb, ", max ");
+		put_quantity(pb, hi);
+		printbuf_strappend(pb, ", last ");
+		put_quantity(pb, last);
+	}
 	else
 		printbuf_strappend(pb, ": no values");
 	sprintbuf(pb, "</figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\"><path d=\"", CHART_W, CHART_H);
@@ -454,6 +496,11 @@ put_connections(struct printbuf *pb, json_object *features, json_object *analysi
 			put_value(pb, get(t, "direction"));
 			printbuf_strappend(pb, " ");
 			put_value(pb, get(t, "kind"));
+			if (get(t, "rid"))
+			{
+				printbuf_strappend(pb, " rid ");
+				put_value(pb, get(t, "rid"));
+			}
 			printbuf_strappend(pb, " <small>");
 			put_value(pb, get(t, "track"));
 			printbuf_strappend(pb, "</small></h3>\n");

@@ -61,15 +61,15 @@ static const char analysis_a[] =
 " \"pc\":\"PC_2\",\"track\":null,\"first_seen\":1000002500,\"duration_ms\":1500,"
 " \"explanation\":\"RTT was \\\"high\\\" <script>alert(1)</script>\"}],"
 "\"connections\":[\"PC_2\",\"PC_10\"],"
-"\"timeseries\":{\"PC_10\":{\"series\":{\"b\":[[1000001000,1],[1000002000,3]],\"a\":[[1000001000,0]]},\"events\":[],\"tracks\":[]},"
+"\"timeseries\":{\"PC_10\":{\"series\":{\"b\":[[1000001000,1500],[1000002000,3000]],\"a\":[[1000001000,0]]},\"events\":[],\"tracks\":[]},"
 " \"PC_2\":{\"series\":{\"a\":[[1000000000,10],[1000001000,null],[1000003000,20]]},"
 "  \"events\":[[1000000500,\"iceConnectionState\",\"connected\"]],"
-"  \"tracks\":[{\"kind\":\"video\",\"direction\":\"inbound\",\"track\":\"t<1>\",\"series\":{\"fps\":[[1000002000,30]]}}]}}}";
+"  \"tracks\":[{\"kind\":\"video\",\"direction\":\"inbound\",\"track\":\"t<1>\",\"series\":{\"framesPerSecond\":[[1000002000,30]]}}]}}}";
 static const char analysis_b[] =
-"{\"timeseries\":{\"PC_2\":{\"tracks\":[{\"series\":{\"fps\":[[1000002000,30]]},\"track\":\"t<1>\",\"direction\":\"inbound\",\"kind\":\"video\"}],"
+"{\"timeseries\":{\"PC_2\":{\"tracks\":[{\"series\":{\"framesPerSecond\":[[1000002000,30]]},\"track\":\"t<1>\",\"direction\":\"inbound\",\"kind\":\"video\"}],"
 "  \"events\":[[1000000500,\"iceConnectionState\",\"connected\"]],"
 "  \"series\":{\"a\":[[1000000000,10],[1000001000,null],[1000003000,20]]}},"
-" \"PC_10\":{\"tracks\":[],\"events\":[],\"series\":{\"a\":[[1000001000,0]],\"b\":[[1000001000,1],[1000002000,3]]}}},"
+" \"PC_10\":{\"tracks\":[],\"events\":[],\"series\":{\"a\":[[1000001000,0]],\"b\":[[1000001000,1500],[1000002000,3000]]}}},"
 "\"connections\":[\"PC_2\",\"PC_10\"],"
 "\"observations\":[{\"explanation\":\"RTT was \\\"high\\\" <script>alert(1)</script>\",\"duration_ms\":1500,"
 " \"first_seen\":1000002500,\"track\":null,\"pc\":\"PC_2\",\"severity\":\"warning\",\"category\":\"network\",\"type\":\"high_rtt\"}],"
@@ -120,8 +120,9 @@ hand_made(void)
 	CHECK_EQ_LONG(count(page, "<svg "), 4);
 	CHECK(strstr(page, "a: min 10, max 20, last 20</figcaption>") != NULL);
 	CHECK(strstr(page, "d=\"M0.0 45.0 M640.0 2.0\"") != NULL);
-	CHECK(strstr(page, "b: min 1, max 3, last 3</figcaption>") != NULL);
-	CHECK(strstr(page, "d=\"M213.3 59.3 L426.7 2.0\"") != NULL);
+	CHECK(strstr(page, "b: min 1.5 k, max 3 k, last 3 k</figcaption>") != NULL);
+	CHECK(strstr(page, "d=\"M213.3 45.0 L426.7 2.0\"") != NULL);
+	CHECK(strstr(page, "framesPerSecond (1/s): min 30, max 30, last 30</figcaption>") != NULL);
 	free(page);
 	free(again);
 
