@@ -44,19 +44,14 @@ bench-core: $(BUILD)/bench/bench-core
 bench: bench-core
 .PHONY: bench bench-core
 
-# libFuzzer target: the core compiled with clang, ASan and UBSan into one binary.
+# libFuzzer targets (core/fuzz/fuzz_*.c): the core compiled with clang, ASan and UBSan into one binary each.
 FUZZ_CC ?= clang
-$(BUILD)/fuzz/fuzz_reader: core/fuzz/fuzz_reader.c $(CORE_SRCS) $(wildcard core/src/*.h core/include/rtcstats/*.h)
+FUZZ_TARGETS := $(patsubst core/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard core/fuzz/fuzz_*.c))
+$(BUILD)/fuzz/fuzz_%: core/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard core/src/*.h core/include/rtcstats/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ core/fuzz/fuzz_reader.c $(CORE_SRCS) \
+		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ $< $(CORE_SRCS) \
 		$(DEPS_LIBS) -lm
 
-$(BUILD)/fuzz/fuzz_anonymize: core/fuzz/fuzz_anonymize.c $(CORE_SRCS) $(wildcard core/src/*.h core/include/rtcstats/*.h)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ core/fuzz/fuzz_anonymize.c $(CORE_SRCS) \
-		$(DEPS_LIBS) -lm
-
-fuzz: $(BUILD)/fuzz/fuzz_reader $(BUILD)/fuzz/fuzz_anonymize
+fuzz: $(FUZZ_TARGETS)
 .PHONY: fuzz

@@ -36,6 +36,22 @@ get(json_object *o, const char *key)
 }
 
 /*
+ * Element i of an array and the length of one; NULL and 0 for anything else
+ * (json-c asserts on a non-array, and a stored analysis is caller input).
+ */
+static size_t
+items(json_object *a)
+{
+	return a != NULL && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+static json_object *
+item(json_object *a, size_t i)
+{
+	return i < items(a) ? json_object_array_get_idx(a, i) : NULL;
+}
+
+/*
  * Keys compared with their digit runs as numbers (PC_2 before PC_10).  The
  * page lists series and connections in this order, not the object's: json-c
  * keeps insertion order and jsonb sorts by length, and both must give the
@@ -157,11 +173,13 @@ put_quantity(struct printbuf *pb, double v)
 static void
 put_time(struct printbuf *pb, double ms)
 {
-	time_t		t = (time_t) floor(ms / 1000);
+	time_t		t;
 	struct tm	tm;
 	char		buf[64];
 
-	if (!isfinite(ms) || gmtime_r(&t, &tm) == NULL ||
+	/* within +-1e15 s (gmtime_r refuses years beyond int) before the cast, which must not overflow */
+	if (!isfinite(ms) || fabs(ms) > 1e18 ||
+		(t = (time_t) floor(ms / 1000), gmtime_r(&t, &tm) == NULL) ||
 		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		printbuf_strappend(pb, "&ndash;");
 	else
@@ -189,13 +207,12 @@ span_of(json_object *timeseries, double *t0, double *t1)
 	json_object_object_foreach(timeseries, pc, conn)
 	{
 		json_object *tracks = get(conn, "tracks");
-		size_t		ntracks = tracks && json_object_is_type(tracks, json_type_array) ?
-			json_object_array_length(tracks) : 0;
+		size_t		ntracks = items(tracks);
 
 		(void) pc;
 		for (size_t k = 0; k <= ntracks; k++)
 		{
-			json_object *series = get(k == 0 ? conn : json_object_array_get_idx(tracks, k - 1),
+			json_object *series = get(k == 0 ? conn : item(tracks, k - 1),
 									  "series");
 
 			if (series == NULL || !json_object_is_type(series, json_type_object))
@@ -205,9 +222,9 @@ span_of(json_object *timeseries, double *t0, double *t1)
 				(void) name;
 				if (!json_object_is_type(points, json_type_array))
 					continue;
-				for (size_t i = 0; i < json_object_array_length(points); i++)
+				for (size_t i = 0; i < items(points); i++)
 				{
-					json_object *t = json_object_array_get_idx(json_object_array_get_idx(points, i), 0);
+					json_object *t = item(item(points, i), 0);
 
 					if (js_is_number(t))
 					{
@@ -246,12 +263,12 @@ put_chart(struct printbuf *pb, const char *name, json_object *points, double t0,
 				min = INFINITY,
 				hi = -INFINITY,
 				last = NAN;
-	size_t		n = json_object_array_length(points);
+	size_t		n = items(points);
 	bool		pen_down = false;
 
 	for (size_t i = 0; i < n; i++)
 	{
-		json_object *v = json_object_array_get_idx(json_object_array_get_idx(points, i), 1);
+		json_object *v = item(item(points, i), 1);
 
 		if (js_is_number(v) && isfinite(json_object_get_double(v)))
 		{
@@ -279,9 +296,9 @@ put_chart(struct printbuf *pb, const char *name, json_object *points, double t0,
 	sprintbuf(pb, "</figcaption><svg viewBox=\"0 0 %d %d\" role=\"img\"><path d=\"", CHART_W, CHART_H);
 	for (size_t i = 0; i < n && isfinite(hi); i++)
 	{
-		json_object *p = json_object_array_get_idx(points, i);
-		json_object *t = json_object_array_get_idx(p, 0),
-				   *v = json_object_array_get_idx(p, 1);
+		json_object *p = item(points, i);
+		json_object *t = item(p, 0),
+				   *v = item(p, 1);
 		double		x,
 					y;
 
@@ -355,8 +372,7 @@ put_scores(struct printbuf *pb, json_object *scores)
 static void
 put_observations(struct printbuf *pb, json_object *obs, double t0)
 {
-	size_t		n = obs && json_object_is_type(obs, json_type_array) ?
-		json_object_array_length(obs) : 0;
+	size_t		n = items(obs);
 
 	sprintbuf(pb, "<h2>Observations (%zu)</h2>\n", n);
 	if (n == 0)
@@ -368,7 +384,7 @@ put_observations(struct printbuf *pb, json_object *obs, double t0)
 					   "<th>where</th><th>first seen</th><th>duration</th><th>what happened</th></tr>\n");
 	for (size_t i = 0; i < n; i++)
 	{
-		json_object *o = json_object_array_get_idx(obs, i);
+		json_object *o = item(obs, i);
 		json_object *sev = get(o, "severity"),
 				   *track = get(o, "track"),
 				   *dur = get(o, "duration_ms");
@@ -432,22 +448,21 @@ put_connection_features(struct printbuf *pb, json_object *f)
 static void
 put_events(struct printbuf *pb, json_object *events, double t0)
 {
-	size_t		n = events && json_object_is_type(events, json_type_array) ?
-		json_object_array_length(events) : 0;
+	size_t		n = items(events);
 
 	if (n == 0)
 		return;
 	sprintbuf(pb, "<details><summary>State changes (%zu)</summary><table>\n", n);
 	for (size_t i = 0; i < n; i++)
 	{
-		json_object *e = json_object_array_get_idx(events, i);
+		json_object *e = item(events, i);
 
 		printbuf_strappend(pb, "<tr><td>");
-		put_offset(pb, json_object_array_get_idx(e, 0), t0);
+		put_offset(pb, item(e, 0), t0);
 		printbuf_strappend(pb, "</td><td>");
-		put_value(pb, json_object_array_get_idx(e, 1));
+		put_value(pb, item(e, 1));
 		printbuf_strappend(pb, "</td><td>");
-		put_value(pb, json_object_array_get_idx(e, 2));
+		put_value(pb, item(e, 2));
 		printbuf_strappend(pb, "</td></tr>\n");
 	}
 	printbuf_strappend(pb, "</table></details>\n");
@@ -472,14 +487,13 @@ put_connections(struct printbuf *pb, json_object *features, json_object *analysi
 				   *f = NULL;
 
 		/* the features of this pc: same position in "connections" and "peerConnections" */
-		for (size_t i = 0; ids && pcs && json_object_is_type(ids, json_type_array) &&
-			 i < json_object_array_length(ids); i++)
+		for (size_t i = 0; i < items(ids); i++)
 		{
-			json_object *id = json_object_array_get_idx(ids, i);
+			json_object *id = item(ids, i);
 
 			if (json_object_is_type(id, json_type_string) &&
 				strcmp(json_object_get_string(id), pc) == 0)
-				f = json_object_array_get_idx(pcs, i);
+				f = item(pcs, i);
 		}
 		printbuf_strappend(pb, "<h2>Connection ");
 		put_text(pb, pc);
@@ -487,10 +501,9 @@ put_connections(struct printbuf *pb, json_object *features, json_object *analysi
 		put_connection_features(pb, f);
 		put_charts(pb, get(conn, "series"), c0, t1);
 		put_events(pb, get(conn, "events"), t0);
-		for (size_t k = 0; tracks && json_object_is_type(tracks, json_type_array) &&
-			 k < json_object_array_length(tracks); k++)
+		for (size_t k = 0; k < items(tracks); k++)
 		{
-			json_object *t = json_object_array_get_idx(tracks, k);
+			json_object *t = item(tracks, k);
 
 			printbuf_strappend(pb, "<h3>");
 			put_value(pb, get(t, "direction"));

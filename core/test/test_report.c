@@ -129,7 +129,7 @@ hand_made(void)
 	/* nothing known: still a page */
 	page = rtcstats_report_html(NULL, NULL, NULL);
 	CHECK(page != NULL && strstr(page, "<h2>Observations (0)</h2>") != NULL &&
-		  strstr(page, "</html>") != NULL);
+		  strstr(page, "started &ndash;") != NULL && strstr(page, "</html>") != NULL);
 	free(page);
 	json_object_put(meta);
 	json_object_put(features);

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# A short libFuzzer run of the reader and feature extractor, and one of the
-# anonymizer, each seeded from the
-# corpus (plain and gzipped) and the bad-input shapes.  Any crash, leak or
-# sanitizer report fails the suite; the crashing input is kept in
-# build/fuzz/artifacts/ to become a regression test.
+# A short libFuzzer run of each core/fuzz target: the reader and feature
+# extractor and the anonymizer seeded from the corpus (plain and gzipped) and
+# the bad-input shapes, the HTML report from the corpus' analysis objects.
+# Any crash, leak or sanitizer report fails the suite; the crashing input is
+# kept in build/fuzz/artifacts/ to become a regression test.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-30}
-make -s fuzz BUILD="$BUILD" || exit 1
-seeds=$(mktemp -d); work=$(mktemp -d); trap 'rm -rf "$seeds" "$work"' EXIT
+make -s fuzz all BUILD="$BUILD" || exit 1
+seeds=$(mktemp -d); work=$(mktemp -d); report_seeds=$(mktemp -d)
+trap 'rm -rf "$seeds" "$work" "$report_seeds"' EXIT
+for d in test/corpus/dumps/*.rtcstats; do
+	b=$(basename "$d" .rtcstats)
+	"$BUILD/bin/rtcstats-features" --analysis "$d" >"$report_seeds/$b.analysis" 2>/dev/null
+	printf '{"metadata":{"url":"https://x.test/","startTime":1},"features":%s,"analysis":%s}' \
+		"$("$BUILD/bin/rtcstats-features" "$d" 2>/dev/null)" "$(cat "$report_seeds/$b.analysis")" \
+		>"$report_seeds/$b.parts"
+done
 mkdir -p "$BUILD/fuzz/artifacts"
 for d in test/corpus/dumps/*; do
 	cp "$d" "$seeds/"
@@ -18,12 +26,14 @@ done
 printf 'RTCStatsDump\n{}\n[1,"a",{"0":{"type":5}},1]\n' > "$seeds/small"
 printf '{"PeerConnections":{"1":{"updateLog":[],"stats":{}}},"getUserMedia":[]}' > "$seeds/internals"
 status=0
-for target in fuzz_reader fuzz_anonymize; do
+targets=(fuzz_reader fuzz_anonymize fuzz_report)
+for target in "${targets[@]}"; do
+	from=$seeds; [ "$target" = fuzz_report ] && from=$report_seeds
 	echo "-- $target for ${SECONDS_TO_RUN}s"
 	rm -rf "$work"/*
 	"$BUILD/fuzz/$target" -max_total_time="$SECONDS_TO_RUN" -max_len=262144 -rss_limit_mb=2048 \
-		-artifact_prefix="$BUILD/fuzz/artifacts/" -print_final_stats=1 "$work" "$seeds" 2>&1 | tail -8
+		-artifact_prefix="$BUILD/fuzz/artifacts/" -print_final_stats=1 "$work" "$from" 2>&1 | tail -8
 	[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAIL $target"; status=1; }
 done
-[ "$status" -eq 0 ] && echo "fuzz: 2 passed, 0 failed" || echo "fuzz: some target failed"
+[ "$status" -eq 0 ] && echo "fuzz: ${#targets[@]} passed, 0 failed" || echo "fuzz: some target failed"
 exit "$status"
