@@ -196,7 +196,7 @@ put_offset(struct printbuf *pb, json_object *v, double t0)
 		put_value(pb, v);
 }
 
-/* The call's time span: [t0, t1] over every series point and event. */
+/* The time span of every series point, [t0, t1]; infinite bounds when there is none. */
 static void
 span_of(json_object *timeseries, double *t0, double *t1)
 {
