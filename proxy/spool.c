@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "rtcstats/storage.h"
 #include "spool.h"
 
 int
@@ -324,11 +325,7 @@ proxy_spool_sync(const char *dir, const char *id)
 	if (rc != 0)
 		return -1;
 	/* The rename from .part must be durable too. */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	return rtcstats_fsync_dir(dir) ? 0 : -1;
 }
 
 void

@@ -166,20 +166,19 @@ write_all(int fd, const unsigned char *p, size_t len)
 	return true;
 }
 
-/*
- * Makes a rename durable: the directory entry lives in the directory, whose
- * own fsync is what commits it (the file's fsync does not).
- */
-static bool
-fsync_dir(const char *dir)
+bool
+rtcstats_fsync_dir(const char *dir)
 {
 	int			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool		ok;
+	int			saved;
 
 	if (fd < 0)
 		return false;
 	ok = fsync(fd) == 0 || errno == EINVAL;	/* some filesystems refuse dir fsync */
+	saved = errno;
 	close(fd);
+	errno = saved;
 	return ok;
 }
 
@@ -261,7 +260,7 @@ rtcstats_file_put(rtcstats_storage *s, const char *key, const void *data, size_t
 		unlink(tmp);
 		return fail_errno(err, e, false, "rename a temporary file to", final);
 	}
-	if (!fsync_dir(dir))
+	if (!rtcstats_fsync_dir(dir))
 		return fail_errno(err, errno, false, "fsync directory", dir);
 	return RTCSTATS_OK;
 }

@@ -73,4 +73,12 @@ rtcstats_status rtcstats_storage_key_from_url(const rtcstats_storage *s, const c
  */
 bool		rtcstats_storage_key_valid(const char *key);
 
+/*
+ * Makes a rename into dir durable (fsync of the directory, whose entry the
+ * file's own fsync does not commit); also true on a filesystem that refuses
+ * directory fsync.  False with errno set.  The file store does this for every
+ * object; the proxy for its spool.
+ */
+bool		rtcstats_fsync_dir(const char *dir);
+
 #endif
