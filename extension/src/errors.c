@@ -1,10 +1,12 @@
 /*
  * errors.c: core failures as Postgres errors.  One errcode per core status,
  * so callers can tell bad input (22P02 / XX001) from storage trouble (08006,
- * 58030) and from a refused path (42501).
+ * 58030) and from a refused path (42501).  And the background workers' way
+ * out of an error that must not end them.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
 
 #include "rtcstats_ext.h"
@@ -132,4 +134,24 @@ rtcstats_raise(const char *what, const rtcstats_error *err)
 			 errdetail("%s", detail),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
+}
+
+/*
+ * In a background worker's PG_CATCH: writes the error to the server log,
+ * leaves the failed transaction and returns the error's text ("message:
+ * detail") allocated in cxt, for the row that records the failure.
+ */
+char *
+rtcstats_worker_recover(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	HOLD_INTERRUPTS();
+	EmitErrorReport();
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortOutOfAnyTransaction();
+	RESUME_INTERRUPTS();
+	return edata->detail ? psprintf("%s: %s", edata->message, edata->detail) : edata->message;
 }

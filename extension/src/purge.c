@@ -220,18 +220,8 @@ rtcstats_purge_batch(MemoryContext cxt, const char *worker_name)
 		 * e.g. an unusable storage configuration: the objects not reached
 		 * get its message (and the backoff), those done their own result.
 		 */
-		ErrorData  *edata;
-		char	   *message;
+		char	   *message = rtcstats_worker_recover(cxt);
 
-		HOLD_INTERRUPTS();
-		EmitErrorReport();
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortOutOfAnyTransaction();
-		RESUME_INTERRUPTS();
-		message = edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
-			: edata->message;
 		for (int i = done; i < n; i++)
 		{
 			errors[i] = message;

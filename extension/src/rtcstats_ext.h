@@ -27,9 +27,10 @@ extern int	rtcstats_max_attempts;
 extern int	rtcstats_claim_timeout_s;
 extern int	rtcstats_naptime_ms;
 
-/* errors.c: a core status as an ereport */
+/* errors.c: a core status as an ereport; a background worker's recovery from one */
 extern int	rtcstats_errcode(rtcstats_status code);
 extern void rtcstats_raise(const char *what, const rtcstats_error *err) pg_attribute_noreturn();
+extern char *rtcstats_worker_recover(MemoryContext cxt);
 
 /* storage_access.c */
 extern rtcstats_storage *rtcstats_storage_open(void);

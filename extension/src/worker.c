@@ -197,19 +197,7 @@ process_one(MemoryContext dump_cxt, const char *worker_name, bool *warned_missin
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-		char	   *message;
-
-		HOLD_INTERRUPTS();
-		EmitErrorReport();		/* the server log keeps it */
-		MemoryContextSwitchTo(dump_cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortOutOfAnyTransaction();
-		RESUME_INTERRUPTS();
-		message = edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
-			: edata->message;
-		record_failure_safely(id, message, dump_cxt);
+		record_failure_safely(id, rtcstats_worker_recover(dump_cxt), dump_cxt);
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);
