@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rtcstats/utf8.h"
+
 #include "jsonscan.h"
 
 static inline size_t
@@ -24,46 +26,6 @@ static inline bool
 is_hex(char c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/*
- * Length of the valid UTF-8 sequence at s[p] (first byte >= 0x80), or 0:
- * no overlong forms, no surrogates, nothing above U+10FFFF (RFC 3629).
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n, size_t p)
-{
-	unsigned char c = s[p];
-	size_t		len;
-	unsigned char lo = 0x80,
-				hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-	{
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	}
-	else if (c >= 0xf0 && c <= 0xf4)
-	{
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	}
-	else
-		return 0;
-	if (n - p < len || s[p + 1] < lo || s[p + 1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[p + i] & 0xc0) != 0x80)
-			return 0;
-	return len;
 }
 
 /*
@@ -119,7 +81,7 @@ scan_string(const char *s, size_t n, size_t p)
 			return p + 1;
 		if (c >= 0x80)
 		{
-			size_t		l = utf8_len((const unsigned char *) s, n, p);
+			size_t		l = rtcstats_utf8_seq_len((const unsigned char *) s + p, n - p);
 
 			if (l == 0)
 				return 0;

@@ -25,6 +25,8 @@
 
 #include <json-c/json.h>
 
+#include "rtcstats/utf8.h"
+
 #include "jsonscan.h"
 #include "jwt.h"
 #include "log.h"
@@ -261,7 +263,7 @@ sweep_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(proxy_ctx, 0, &sweep_sul, sweep_cb, LWS_US_PER_SEC);
 }
 
-/* Copies a header, NULL if absent; invalid UTF-8 bytes become '?'. */
+/* Copies a header, NULL if absent; bytes of invalid UTF-8 become '?'. */
 static char *
 header(struct lws *wsi, enum lws_token_indexes h)
 {
@@ -281,21 +283,7 @@ header(struct lws *wsi, enum lws_token_indexes h)
 		return NULL;
 	}
 	/* Keep the metadata valid JSON text for jsonb: replace bad UTF-8. */
-	for (unsigned char *p = (unsigned char *) buf; *p;)
-	{
-		int			n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 :
-			(*p >> 3) == 30 ? 4 : 0;
-		int			i;
-
-		for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
-			;
-		if (n == 0 || i < n)
-		{
-			*p++ = '?';
-			continue;
-		}
-		p += n;
-	}
+	rtcstats_utf8_repair(buf, strlen(buf), '?');
 	return buf;
 }
 
