@@ -412,7 +412,15 @@ proxy_config_load(proxy_config *cfg, int argc, char **argv)
 		if (eq)
 			value = eq + 1;
 		else if (o->type == OPT_BOOL)
-			value = "true";
+		{
+			bool		b;
+
+			/* "--flag", or "--flag VALUE" as every other option takes it */
+			if (i + 1 < argc && parse_bool(argv[i + 1], &b) == 0)
+				value = argv[++i];
+			else
+				value = "true";
+		}
 		else if (i + 1 < argc)
 			value = argv[++i];
 		else

@@ -55,7 +55,7 @@ COMMENT ON COLUMN @extschema@.rtcstats_observations.dump_id IS 'The dump (rtcsta
 COMMENT ON COLUMN @extschema@.rtcstats_observations.ordinal IS 'Position in the analysis output (0-based).';
 COMMENT ON COLUMN @extschema@.rtcstats_observations.pc_id IS 'Peer connection id in the dump (features_connection.connection_identifier); NULL for client-wide observations.';
 COMMENT ON COLUMN @extschema@.rtcstats_observations.track_id IS 'The track or RTP stream concerned, if any.';
-COMMENT ON COLUMN @extschema@.rtcstats_observations.type IS 'What was observed, e.g. ice_failure, video_freezes, bandwidth_limited.';
+COMMENT ON COLUMN @extschema@.rtcstats_observations.type IS 'What was observed, e.g. ice_failure, video_freeze, bandwidth_limited.';
 COMMENT ON COLUMN @extschema@.rtcstats_observations.category IS 'connectivity, network, media, client or api.';
 COMMENT ON COLUMN @extschema@.rtcstats_observations.severity IS 'info, warning or error.';
 COMMENT ON COLUMN @extschema@.rtcstats_observations.first_seen IS 'When the condition was first seen (dump clock).';

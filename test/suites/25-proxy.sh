@@ -210,6 +210,12 @@ done
 out=$("$PROXY" --port 99999 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q 'port' && ok "out-of-range --port: exit 2 naming it" ||
 	fail "bad port: rc=$rc $out"
+# A boolean takes "--name VALUE" like every other option (docs/proxy.md): the
+# value is consumed, so the bad port after it is what gets reported.
+out=$("$PROXY" --s3-path-style true --no-anonymize off --port 99999 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$out" | grep -q 'port' && ! echo "$out" | grep -q 'unexpected' &&
+	ok "boolean options take a separate value (--s3-path-style true)" ||
+	fail "boolean with a separate value: rc=$rc $out"
 out=$("$PROXY" --no-such-option 2>&1); rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q 'unknown option' && ok "unknown option: exit 2" ||
 	fail "unknown option: rc=$rc $out"
