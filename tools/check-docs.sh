@@ -5,10 +5,13 @@
 #   - every long option a program prints in --help is named in its reference page
 #     (as --name, or as `name` in backquotes, e.g. a table of options):
 #       rtcstats-proxy   docs/proxy.md or docs/configuration.md
-#       rtcstats-worker  docs/sql.md, docs/workers.md or docs/cli.md
+#       rtcstats-worker  docs/sql.md or docs/cli.md
 #       rtcstats-replay  docs/replay.md or docs/cli.md
 #       rtcstats-features, rtcstats-anonymize  docs/cli.md
-#   - the README's first screen shows exactly the two commands `make demo` and `make test`.
+#   - the README's first screen shows exactly the two commands `make demo` and `make test`;
+#   - every relative link of README.md and docs/*.md ([text](path), path#anchor)
+#     and every `PATH.md` they name in backquotes (from the root or their folder)
+#     is a file of the tree.
 # Prints one line per problem and exits 1 if there is any, 0 otherwise.
 #
 # usage: tools/check-docs.sh [--root DIR] [--bin DIR]
@@ -83,10 +86,29 @@ check_program() {
 	done
 }
 check_program rtcstats-proxy proxy -- docs/proxy.md docs/configuration.md
-check_program rtcstats-worker worker cli/rtcstats-worker.c -- docs/sql.md docs/workers.md docs/cli.md
+check_program rtcstats-worker worker cli/rtcstats-worker.c -- docs/sql.md docs/cli.md
 check_program rtcstats-replay replay cli/rtcstats-replay.c -- docs/replay.md docs/cli.md
 check_program rtcstats-features cli/rtcstats-features.c -- docs/cli.md
 check_program rtcstats-anonymize cli/rtcstats-anonymize.c -- docs/cli.md
+
+# --- links ---------------------------------------------------------------
+# A relative link resolves against the file's own folder; a backquoted
+# PATH.md against the root or that folder.  URLs and same-page anchors are not files.
+for md in "$root/README.md" "$root"/docs/*.md; do
+	[ -f "$md" ] || continue
+	# the format contract names files of upstream's repository, not of ours
+	[ "${md##*/}" = dump-format.md ] && continue
+	dir=$(dirname "$md")
+	while IFS= read -r target; do
+		checked=$((checked + 1))
+		[ -e "$dir/$target" ] || problem "${md#$root/}: link to $target, which does not exist"
+	done < <(perl -ne 'while (/\]\(([^)\s#]+)(?:#[^)]*)?\)/g) { print "$1\n" unless $1 =~ m{^[a-z]+:} }' "$md")
+	while IFS= read -r target; do
+		checked=$((checked + 1))
+		[ -e "$root/$target" ] || [ -e "$dir/$target" ] ||
+			problem "${md#$root/}: names $target, which does not exist"
+	done < <(perl -ne 'while (/`([A-Za-z0-9_.\/-]+\.md)`/g) { print "$1\n" }' "$md")
+done
 
 # --- README first screen ------------------------------------------------
 # The first screen (40 lines) holds one code block whose commands are exactly

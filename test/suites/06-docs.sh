@@ -22,6 +22,13 @@ else
 	ko "docs/quickstart.md does not show what make -s demo-env prints:"; echo "$env_now" | sed 's/^/    /'
 fi
 
+# 3. the demo's state directory comes from RTCSTATS_DEMO_DIR as docs/quickstart.md says
+if RTCSTATS_DEMO_DIR=/tmp/rtcstats-demo-elsewhere make -s -n demo-stop | grep -q "RTCSTATS_DEMO_DIR='/tmp/rtcstats-demo-elsewhere'"; then
+	ok "RTCSTATS_DEMO_DIR in the environment moves the demo (make demo-stop uses it)"
+else
+	ko "RTCSTATS_DEMO_DIR in the environment is ignored by make"
+fi
+
 # A fake tree that passes, then one broken variant per rule.
 make_tree() {
 	local d="$1"
@@ -105,6 +112,18 @@ expect fail "the README without make demo in its first block fails" "$tmp/readme
 cp -r "$tmp/good" "$tmp/readmelate"
 { printf '# x\n'; for i in $(seq 50); do echo "line $i"; done; printf '```sh\nmake demo\nmake test\n```\n'; } > "$tmp/readmelate/README.md"
 expect fail "the two commands below the first screen fail" "$tmp/readmelate" "README"
+
+cp -r "$tmp/good" "$tmp/link"
+printf '\nSee [the workers](workers.md#cycle) and [proxy](proxy.md).\n' >> "$tmp/link/docs/proxy.md"
+expect fail "a link to a missing doc fails" "$tmp/link" "link to workers.md"
+
+cp -r "$tmp/good" "$tmp/named"
+printf '\nSee `docs/workers.md`; `docs/replay.md` exists.\n' >> "$tmp/named/docs/proxy.md"
+expect fail "a backquoted path of a missing doc fails" "$tmp/named" "names docs/workers.md"
+
+cp -r "$tmp/good" "$tmp/links-ok"
+printf '\nSee [replay](replay.md#top), [web](https://example.org/x.md), [here](#proxy).\n' >> "$tmp/links-ok/docs/proxy.md"
+expect pass "links to existing docs, URLs and anchors pass" "$tmp/links-ok"
 
 echo "06-docs: $pass passed, $fail failed"
 [ $fail -eq 0 ]
