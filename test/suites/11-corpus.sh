@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The corpus contract: rtcstats-features on every recorded dump gives
-# upstream's features key by key (numbers within 1e-9 relative).
+# upstream's features key by key (numbers within 1e-9 relative), for the
+# Chromium dumps (test/corpus/dumps) and the Firefox ones (test/corpus/firefox).
 # Also checks gzip input and chunked stdin give the same result.
 set -u
 cd "$(dirname "$0")/../.."
@@ -8,10 +9,14 @@ BUILD=${BUILD:-build}
 BIN="$BUILD/bin"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 passed=0; failed=0
-for dump in test/corpus/dumps/*; do
+# Chromium dumps in test/corpus/, Firefox dumps in test/corpus/firefox/
+compared=0
+for dump in test/corpus/dumps/* test/corpus/firefox/dumps/*; do
 	name=$(basename "$dump"); name=${name%.rtcstats}; name=${name%.json.gz}
-	want=test/corpus/expected/$name.features.json
+	want=$(dirname "$(dirname "$dump")")/expected/$name.features.json
 	[ -f "$want" ] || continue
+	compared=$((compared + 1))
+	case "$dump" in */firefox/*) name=firefox-$name ;; esac
 	if ! "$BIN/rtcstats-features" "$dump" > "$tmp/$name.json" 2> "$tmp/$name.err"; then
 		echo "FAIL $name: rtcstats-features failed: $(cat "$tmp/$name.err")"; failed=$((failed + 1)); continue
 	fi
@@ -26,6 +31,9 @@ for dump in test/corpus/dumps/*; do
 	if cmp -s "$tmp/$name.json" "$tmp/$name.gz.json"; then passed=$((passed + 1)); else
 		echo "FAIL $name: gzip input gives different output"; failed=$((failed + 1)); fi
 done
+# every Firefox dump was compared (a missing folder must not pass silently)
+if [ "$(ls test/corpus/firefox/dumps | wc -l)" -ge 3 ] && [ "$compared" -ge 15 ]; then
+	passed=$((passed + 1)); else echo "FAIL: only $compared dumps compared"; failed=$((failed + 1)); fi
 # several files: one object per line, in order
 if [ "$("$BIN/rtcstats-features" test/corpus/dumps/gumonly.rtcstats test/corpus/dumps/av-call.rtcstats | wc -l)" = 2 ]; then
 	passed=$((passed + 1)); else echo "FAIL: two files must give two lines"; failed=$((failed + 1)); fi
