@@ -57,4 +57,13 @@ RESET ROLE;
 SELECT current_setting('rtcstats.s3_secret_access_key') AS superuser_reads;
 RESET rtcstats.s3_secret_access_key;
 SHOW rtcstats.s3_secret_access_key;
+-- a value stored in pg_db_role_setting before this check existed (or while
+-- the library was not loaded) is refused at every connection, and not used
+CREATE DATABASE rtcstats_secret_test;
+INSERT INTO pg_db_role_setting
+VALUES ((SELECT oid FROM pg_database WHERE datname = 'rtcstats_secret_test'), 0, '{rtcstats.s3_secret_access_key=sekrit-old}');
+\c rtcstats_secret_test
+SHOW rtcstats.s3_secret_access_key;
+\c contrib_regression
+DROP DATABASE rtcstats_secret_test;
 DROP ROLE regress_secret_plain, regress_secret_monitor;
