@@ -159,6 +159,18 @@ SELECT pg_temp.err($$SELECT rtcstats_features('\x00'::bytea)$$) AS features_of_b
 	   pg_temp.err($$SELECT rtcstats_claim_dump('x')$$) AS claim;
 RESET ROLE;
 
+-- extraction in the server by a role of one's own (docs/operations.md): a
+-- member of rtcstats_worker granted the two functions
+CREATE ROLE regress_extractor IN ROLE rtcstats_worker;
+GRANT EXECUTE ON FUNCTION rtcstats_extract_features(uuid), rtcstats_extract_pending(integer) TO regress_extractor;
+INSERT INTO rtcstats_dumps (id, blob_url) VALUES ('f0000000-0000-4000-8000-000000000003', :'storage_url' || '/pv-1.gz');
+SET ROLE regress_extractor;
+SELECT rtcstats_extract_features('f0000000-0000-4000-8000-000000000001') ? 'peerConnections' AS extracted,
+	   rtcstats_extract_pending(10) AS pending_extracted;
+RESET ROLE;
+REVOKE ALL ON FUNCTION rtcstats_extract_features(uuid), rtcstats_extract_pending(integer) FROM regress_extractor;
+DROP ROLE regress_extractor;
+
 -- the roles belong to the cluster: DROP EXTENSION leaves them, CREATE
 -- EXTENSION reuses them and grants again
 DROP EXTENSION rtcstats;
