@@ -58,7 +58,7 @@ WHERE has_function_privilege(r.role, p.oid, 'EXECUTE')
 GROUP BY 1 ORDER BY 1;
 
 -- an object in storage for the dumps below
-\set cmd 'gzip -n -c ' :corpus '/av-call.rtcstats > ' :storage_dir '/pv-1.gz'
+\set cmd 'gzip -n -c ' :corpus '/av-call.rtcstats > ' :storage_dir '/pv-1.gz; cp ' :storage_dir '/pv-1.gz ' :storage_dir '/pv-3.gz'
 COPY (SELECT 1 WHERE false) TO PROGRAM :'cmd';
 SELECT current_setting('rtcstats.storage_url') AS storage_url \gset
 
@@ -163,7 +163,7 @@ RESET ROLE;
 -- member of rtcstats_worker granted the two functions
 CREATE ROLE regress_extractor IN ROLE rtcstats_worker;
 GRANT EXECUTE ON FUNCTION rtcstats_extract_features(uuid), rtcstats_extract_pending(integer) TO regress_extractor;
-INSERT INTO rtcstats_dumps (id, blob_url) VALUES ('f0000000-0000-4000-8000-000000000003', :'storage_url' || '/pv-1.gz');
+INSERT INTO rtcstats_dumps (id, blob_url) VALUES ('f0000000-0000-4000-8000-000000000003', :'storage_url' || '/pv-3.gz');
 SET ROLE regress_extractor;
 SELECT rtcstats_extract_features('f0000000-0000-4000-8000-000000000001') ? 'peerConnections' AS extracted,
 	   rtcstats_extract_pending(10) AS pending_extracted;
