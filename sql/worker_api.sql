@@ -205,9 +205,15 @@ SELECT n, 'extra.' || e.key, left(e.value::text, 40) FROM converted, jsonb_each(
 ORDER BY 1, 2;
 RESET TimeZone;
 SELECT _rtcstats_feature_rows('features_client', '{}', '[1]');
--- only over a table the caller may INSERT into (nobody else locks it through this)
+-- only over a table the caller may INSERT into (nobody else locks it through
+-- this); internal, so not executable by PUBLIC in the first place
 CREATE ROLE rtcstats_regress_rows;
 SET ROLE rtcstats_regress_rows;
 SELECT _rtcstats_feature_rows('features_client', '{}', '[{}]');
 RESET ROLE;
+GRANT EXECUTE ON FUNCTION _rtcstats_feature_rows(regclass, text[], jsonb) TO rtcstats_regress_rows;
+SET ROLE rtcstats_regress_rows;
+SELECT _rtcstats_feature_rows('features_client', '{}', '[{}]');
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION _rtcstats_feature_rows(regclass, text[], jsonb) FROM rtcstats_regress_rows;
 DROP ROLE rtcstats_regress_rows;

@@ -14,24 +14,8 @@ RESET client_min_messages;
 \set corpus :abs_srcdir '/test/corpus/dumps'
 SELECT current_setting('data_directory') || '/rtcstats_dumps' AS storage_dir \gset
 
--- true once q returns true, false after timeout_s seconds
-CREATE FUNCTION pg_temp.wait_for(q text, timeout_s integer) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-	ok boolean;
-	deadline timestamptz := clock_timestamp() + make_interval(secs => timeout_s);
-BEGIN
-	LOOP
-		PERFORM pg_stat_clear_snapshot();	-- pg_stat_activity is cached per transaction
-		EXECUTE q INTO ok;
-		IF ok THEN
-			RETURN true;
-		END IF;
-		IF clock_timestamp() > deadline THEN
-			RETURN false;
-		END IF;
-		PERFORM pg_sleep(0.1);
-	END LOOP;
-END $$;
+\set wait_fn :abs_srcdir '/test/regress/wait_for.psql'
+\i :wait_fn
 
 -- the workers connect once the database exists (they retry every 5 s)
 SELECT pg_temp.wait_for($$SELECT count(*) = 2 FROM pg_stat_activity

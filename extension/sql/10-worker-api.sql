@@ -19,12 +19,21 @@
  * loaded: rtcstats-worker may run against a server that never loaded
  * rtcstats.so, where rtcstats.* are unknown (or placeholders set by ALTER
  * SYSTEM / ALTER DATABASE).  Empty and unset give the default.
+ *
+ * This helper and the few like it (_rtcstats_max_attempts, _rtcstats_epoch_ms,
+ * _rtcstats_json_text, ...) have no SET search_path, so the planner can
+ * inline them into the queries that call them per row; instead every name in
+ * them, operators included, is qualified (OPERATOR(pg_catalog.=), and CASE
+ * rather than nullif, whose "=" would be looked up in the caller's
+ * search_path), so a caller's search_path cannot reach a planted object
+ * (90-privileges.sql pins every other function).
  */
 CREATE FUNCTION @extschema@._rtcstats_setting(name text, default_value text)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT coalesce(nullif(pg_catalog.current_setting(name, true), ''), default_value)
+	SELECT CASE WHEN pg_catalog.current_setting(name, true) OPERATOR(pg_catalog.<>) ''
+				THEN pg_catalog.current_setting(name, true) ELSE default_value END
 $$;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_setting(text, text) IS
@@ -39,16 +48,17 @@ CREATE FUNCTION @extschema@._rtcstats_max_attempts()
 RETURNS integer
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT @extschema@._rtcstats_setting('rtcstats.max_attempts', '5')::integer
+	SELECT @extschema@._rtcstats_setting('rtcstats.max_attempts'::text, '5'::text)::integer
 $$;
 
 CREATE FUNCTION @extschema@._rtcstats_claim_timeout()
 RETURNS interval
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT CASE WHEN v ~ '^\s*[0-9]+\s*$' THEN pg_catalog.make_interval(secs => v::double precision)
+	SELECT CASE WHEN v OPERATOR(pg_catalog.~) '^\s*[0-9]+\s*$'::text
+				THEN pg_catalog.make_interval(secs => v::double precision)
 		   ELSE v::interval END
-	FROM (SELECT @extschema@._rtcstats_setting('rtcstats.claim_timeout', '10min') AS v) s
+	FROM (SELECT @extschema@._rtcstats_setting('rtcstats.claim_timeout'::text, '10min'::text) AS v) s
 $$;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_max_attempts() IS
@@ -99,9 +109,10 @@ CREATE FUNCTION @extschema@._rtcstats_epoch_ms(ms jsonb)
 RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-	SELECT CASE WHEN pg_catalog.jsonb_typeof(ms) = 'number'
-					 AND ms::numeric BETWEEN -62135596800000 AND 3093527980800000
-				THEN pg_catalog.to_timestamp(ms::double precision / 1000) END
+	SELECT CASE WHEN pg_catalog.jsonb_typeof(ms) OPERATOR(pg_catalog.=) 'number'::text
+					 AND ms::numeric OPERATOR(pg_catalog.>=) -62135596800000::numeric
+					 AND ms::numeric OPERATOR(pg_catalog.<=) 3093527980800000::numeric
+				THEN pg_catalog.to_timestamp(ms::double precision OPERATOR(pg_catalog./) 1000::double precision) END
 $$;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_epoch_ms(jsonb) IS
@@ -112,7 +123,7 @@ CREATE FUNCTION @extschema@._rtcstats_snake_case(name text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
-	SELECT pg_catalog.lower(pg_catalog.regexp_replace(name, '([A-Z])', '_\1', 'g'))
+	SELECT pg_catalog.lower(pg_catalog.regexp_replace(name, '([A-Z])'::text, '_\1'::text, 'g'::text))
 $$;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_snake_case(text) IS
@@ -298,10 +309,10 @@ BEGIN
 								  FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e), '[]'))
 				ELSE features END;
 
-	PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_client',
+	PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_client'::regclass,
 		(SELECT pg_catalog.jsonb_agg(r.value || pg_catalog.jsonb_build_object('dump_id', d.id))
 		 FROM pg_catalog.jsonb_array_elements(@extschema@._rtcstats_feature_rows(
-				'@extschema@.features_client', '{dump_id,extra}',
+				'@extschema@.features_client'::regclass, '{dump_id,extra}'::text[],
 				pg_catalog.jsonb_build_array(features - 'peerConnections'))) AS r));
 
 	-- connections get their ids first: the tracks reference them
@@ -322,11 +333,11 @@ BEGIN
 			ORDER BY r.ordinality)
 	INTO conns
 	FROM pg_catalog.jsonb_array_elements(@extschema@._rtcstats_feature_rows(
-			'@extschema@.features_connection', '{id,dump_id,connection_index,connection_identifier,extra}',
+			'@extschema@.features_connection'::regclass, '{id,dump_id,connection_index,connection_identifier,extra}'::text[],
 			(SELECT pg_catalog.jsonb_agg(e.value - 'tracks' - 'connectionIdentifier' ORDER BY e.ordinality)
 			 FROM pg_catalog.jsonb_array_elements(pcs) WITH ORDINALITY AS e))) WITH ORDINALITY AS r;
 	IF conns IS NOT NULL THEN
-		PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_connection', conns);
+		PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_connection'::regclass, conns);
 		-- tracks: one array for the whole dump, then their keys
 		WITH t AS (
 			SELECT e.ordinality - 1 AS pc_index, x.ordinality - 1 AS track_index, x.value,
@@ -337,7 +348,7 @@ BEGIN
 		), converted AS (
 			SELECT r.value, r.ordinality AS n
 			FROM pg_catalog.jsonb_array_elements(@extschema@._rtcstats_feature_rows(
-					'@extschema@.features_track', '{id,dump_id,connection_id,track_index,extra}',
+					'@extschema@.features_track'::regclass, '{id,dump_id,connection_id,track_index,extra}'::text[],
 					(SELECT coalesce(pg_catalog.jsonb_agg(t.value ORDER BY t.n), '[]') FROM t))) WITH ORDINALITY AS r
 		)
 		SELECT pg_catalog.jsonb_agg(converted.value || pg_catalog.jsonb_build_object(
@@ -345,7 +356,7 @@ BEGIN
 					'track_index', t.track_index) ORDER BY t.n)
 		INTO m
 		FROM t JOIN converted USING (n);
-		PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_track', m);
+		PERFORM @extschema@._rtcstats_insert_rows('@extschema@.features_track'::regclass, m);
 	END IF;
 
 	-- 30-analysis.sql; plpgsql resolves it at run time

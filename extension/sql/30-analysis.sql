@@ -131,12 +131,13 @@ $$;
 COMMENT ON FUNCTION @extschema@._rtcstats_store_analysis(uuid, jsonb) IS
 'Internal: stores the analysis object of a dump (replacing the old rows); called by rtcstats_store_features.';
 
-/* A JSON string as text (other types: NULL). */
+/* A JSON string as text (other types: NULL).  Inlined: qualified throughout (see _rtcstats_setting). */
 CREATE FUNCTION @extschema@._rtcstats_json_text(v jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-	SELECT CASE WHEN pg_catalog.jsonb_typeof(v) = 'string' THEN v #>> '{}' END
+	SELECT CASE WHEN pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'string'::text
+				THEN v OPERATOR(pg_catalog.#>>) '{}'::text[] END
 $$;
 
 /* A JSON number as double precision (other types and out of range: NULL). */
@@ -144,8 +145,8 @@ CREATE FUNCTION @extschema@._rtcstats_json_number(v jsonb)
 RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-	SELECT CASE WHEN pg_catalog.jsonb_typeof(v) = 'number'
-					 AND pg_catalog.abs(v::numeric) < 1e300
+	SELECT CASE WHEN pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.=) 'number'::text
+					 AND pg_catalog.abs(v::numeric) OPERATOR(pg_catalog.<) 1e300::numeric
 				THEN v::double precision END
 $$;
 

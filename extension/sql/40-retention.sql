@@ -137,7 +137,9 @@ COMMENT ON FUNCTION @extschema@._rtcstats_delete_batch(timestamptz, integer) IS
 /*
  * The same as a procedure that commits after every batch, so a backlog of
  * millions neither holds its locks nor its WAL in one transaction.  Call it
- * outside a transaction block (CALL ..., or from pg_cron).
+ * outside a transaction block (CALL ..., or from pg_cron).  A procedure with
+ * a SET clause cannot COMMIT, so its search_path is the caller's: every name
+ * in it is qualified, operators too.
  */
 CREATE PROCEDURE @extschema@.rtcstats_delete_old_dumps(age interval, batch_size integer DEFAULT 1000)
 LANGUAGE plpgsql
@@ -147,9 +149,9 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._rtcstats_check_retention_args(age, batch_size);
 	LOOP
-		n := @extschema@._rtcstats_delete_batch(pg_catalog.now() - age, batch_size);
+		n := @extschema@._rtcstats_delete_batch(pg_catalog.now() OPERATOR(pg_catalog.-) age, batch_size);
 		COMMIT;
-		EXIT WHEN n < batch_size;
+		EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;
 	END LOOP;
 END
 $$;

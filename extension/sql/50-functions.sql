@@ -1,10 +1,10 @@
 /*
  * 50-functions.sql: the C functions (the .c files of extension/src); docs/sql.md has a
- * section per function.  Functions over bytes the caller already has are
- * open to everyone; functions that read the configured storage or write the
+ * section per function.  Functions that read the configured storage or write the
  * feature tables are revoked from PUBLIC (GRANT them to the roles that
  * should run them): the server process reads the objects, so this is access
- * to every stored dump.
+ * to every stored dump.  90-privileges.sql revokes the functions over caller
+ * bytes too and grants them to rtcstats_reader.
  */
 
 -- features of a dump at hand: the CLI's JSON (rtcstats-features)

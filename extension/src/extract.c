@@ -147,7 +147,10 @@ rtcstats_ext_schema(void)
 
 /*
  * The worker API statements, prepared once per backend and kept
- * (SPI_keepplan), as the workers run them for every dump.  A kept plan is
+ * (SPI_keepplan), as the workers run them for every dump.  Every name is
+ * qualified (the schema, OPERATOR(pg_catalog.=)) and every argument typed,
+ * so no overload planted in a schema on the caller's search_path matches
+ * better.  A kept plan is
  * re-planned by the plan cache after DDL; a different extension schema
  * prepares it again.  Call between SPI_connect and SPI_finish.
  */
@@ -160,7 +163,7 @@ typedef struct kept_plan
 	char		schema[2 * NAMEDATALEN + 3];	/* quoted, as in the SQL */
 } kept_plan;
 
-static kept_plan blob_url_plan = {"SELECT blob_url FROM %s.rtcstats_dumps WHERE id = $1", 1, {UUIDOID}};
+static kept_plan blob_url_plan = {"SELECT blob_url FROM %s.rtcstats_dumps WHERE id OPERATOR(pg_catalog.=) $1", 1, {UUIDOID}};
 static kept_plan store_plan = {"SELECT %s.rtcstats_store_features($1, $2, $3)", 3, {UUIDOID, JSONBOID, JSONBOID}};
 static kept_plan claim_plan = {"SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)", 1, {TEXTOID}};
 static kept_plan failure_plan = {"SELECT %s.rtcstats_record_failure($1, $2)", 2, {UUIDOID, TEXTOID}};

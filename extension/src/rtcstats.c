@@ -11,9 +11,11 @@
 
 #include <limits.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/elog.h"
 #include "utils/memutils.h"
 
 #include "rtcstats_ext.h"
@@ -39,6 +41,55 @@ int			rtcstats_claim_timeout_s = 600;
 int			rtcstats_naptime_ms = 10000;
 
 void		_PG_init(void);
+
+/*
+ * rtcstats.s3_secret_access_key is refused from every source that stores it
+ * where other roles can read it: ALTER DATABASE / ALTER ROLE ... SET keep it
+ * in pg_db_role_setting and a function's SET clause in pg_proc.proconfig,
+ * both readable by PUBLIC (ALTER ... SET and CREATE FUNCTION check a value
+ * as PGC_S_TEST; a value stored before this check, or while the library was
+ * not loaded, is refused with a WARNING at every connection and not used).
+ * postgresql.conf, ALTER SYSTEM (postgresql.auto.conf) and a superuser's SET
+ * are files only the server reads, or the session's own memory.  Clearing
+ * the value is always allowed.
+ */
+static bool
+check_secret_source(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	switch (source)
+	{
+		case PGC_S_GLOBAL:
+		case PGC_S_DATABASE:
+		case PGC_S_USER:
+		case PGC_S_DATABASE_USER:
+		case PGC_S_TEST:
+			GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+			GUC_check_errmsg("rtcstats.s3_secret_access_key cannot be set per database, per role or per function");
+			GUC_check_errdetail("ALTER DATABASE ... SET, ALTER ROLE ... SET and CREATE FUNCTION ... SET store the value in catalogs every role can read.");
+			GUC_check_errhint("Set it in postgresql.conf or with ALTER SYSTEM, and reload.");
+			return false;
+		default:
+			return true;
+	}
+}
+
+/*
+ * What SHOW, current_setting() and pg_settings print for the secret.
+ * GUC_SUPERUSER_ONLY already refuses it to ordinary roles, but not to members
+ * of pg_read_all_settings (monitoring roles): they see a mask.  Outside a
+ * transaction no role can be checked, so the mask too.
+ */
+static const char *
+show_secret(void)
+{
+	if (rtcstats_s3_secret_access_key == NULL || rtcstats_s3_secret_access_key[0] == '\0')
+		return "";
+	if (IsTransactionState() && superuser())
+		return rtcstats_s3_secret_access_key;
+	return "********";
+}
 
 /* "file://<data directory>/rtcstats_dumps": the embedded default storage */
 static char *
@@ -79,7 +130,7 @@ _PG_init(void)
 							   gettext_noop("S3 secret access key."),
 							   NULL, &rtcstats_s3_secret_access_key, "",
 							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
-							   NULL, NULL, NULL);
+							   check_secret_source, NULL, show_secret);
 	DefineCustomBoolVariable("rtcstats.s3_path_style",
 							 gettext_noop("Address S3 objects as endpoint/bucket/key rather than bucket.endpoint/key."),
 							 NULL, &rtcstats_s3_path_style, false,

@@ -216,6 +216,16 @@ rtcstats_worker_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(rtcstats_database, NULL, 0);
+	/*
+	 * Names resolve in pg_catalog only, whatever search_path the database's
+	 * owner gave it (ALTER DATABASE ... SET search_path = public, pg_catalog
+	 * would otherwise let an object planted in public, e.g. an operator =
+	 * on uuid, run as this superuser session).  The statements below are
+	 * qualified too, and every function they call pins its own path
+	 * (90-privileges.sql).  A session setting outranks the database's and the
+	 * file's, so a reload keeps it.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
 
 	SetConfigOption("application_name", MyBgworkerEntry->bgw_name, PGC_USERSET, PGC_S_SESSION);
 	pgstat_report_appname(MyBgworkerEntry->bgw_name);

@@ -9,6 +9,7 @@
 # Postgres stopped and restarted under a running worker (it reconnects);
 # SIGTERM in the middle of a backlog finishes the current dump and exits 0;
 # retention's object queue is purged from storage; --help and usage errors.
+# rtcstats-worker logs in as a LOGIN member of rtcstats_worker throughout.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -77,11 +78,23 @@ EOF
 pgstart() { runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -l "$tmp/postgres.log" -w start >/dev/null; }
 pgstop() { runuser -u postgres -- "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null; }
 pgstart || { cat "$tmp/postgres.log"; fail "start postgres"; finish; }
-DSN="host=$tmp port=$PORT user=postgres dbname=rtcstats"
+# rtcstats-worker logs in as a member of rtcstats_worker (the role the
+# extension creates: the worker API and nothing else), as docs/operations.md
+# says to run it
+DSN="host=$tmp port=$PORT user=rtcstats_test_worker dbname=rtcstats"
 psql_q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -h "$tmp" -p $PORT -U postgres -d rtcstats "$@"; }
 psql -X -q -h "$tmp" -p $PORT -U postgres -d postgres -c "CREATE DATABASE rtcstats" &&
 	psql_q -c "CREATE EXTENSION rtcstats" && ok "CREATE EXTENSION rtcstats" ||
 	{ fail "CREATE EXTENSION rtcstats"; tail -20 "$tmp/postgres.log"; finish; }
+psql_q -c "CREATE ROLE rtcstats_test_worker LOGIN IN ROLE rtcstats_worker" ||
+	{ fail "CREATE ROLE ... IN ROLE rtcstats_worker"; finish; }
+as_worker() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$DSN" -c "$1" 2>&1; }
+check "the worker role reads no dump row (42501)" \
+	grep -q 'permission denied for table rtcstats_dumps' <<<"$(as_worker "SELECT metadata FROM rtcstats_dumps")"
+check "the worker role reads no features (42501)" \
+	grep -q 'permission denied for table features_metadata' <<<"$(as_worker "SELECT * FROM features_metadata")"
+check "the worker role deletes nothing (42501)" \
+	grep -q 'permission denied for function rtcstats_delete_dumps_older_than' <<<"$(as_worker "SELECT rtcstats_delete_dumps_older_than('0 s')")"
 
 # the corpus: objects <uuid>.gz under the storage, rows like the proxy's,
 # and a table naming each dump (for the comparison with expected/)

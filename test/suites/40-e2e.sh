@@ -15,6 +15,8 @@
 #     key, except (documented in docs/replay.md) address-derived values, which
 #     may come out obfuscated, and the client "duration", which runs to the
 #     server's close line and so shifts by the replay's close delta.
+# The proxies connect as a LOGIN member of rtcstats_ingest (which may not
+# set the bookkeeping columns nor read anything: checked too).
 # Then file:// storage (the proxy's default kind) for two dumps, and POST
 # /upload as a raw body, gzip and multipart/form-data (with a Bearer token),
 # with the answer JSON checked.  The corpus replays use rtcstats-replay built
@@ -91,9 +93,23 @@ pg_init "rtcstats.storage_url = 's3://$S3_BUCKET/dumps'" \
 pg_start || { fail "start PostgreSQL on $PG_PORT"; cat "$PG_LOG"; finish; }
 pg_createdb || { fail "CREATE EXTENSION rtcstats"; finish; }
 ok "s3rver on $S3_PORT, PostgreSQL on $PG_PORT with the extension"
+# The proxies log in as a LOGIN member of rtcstats_ingest, the role the
+# extension creates for them (docs/operations.md): INSERT on the columns the
+# proxy writes and SELECT on id (ON CONFLICT (id) reads it), nothing more.
+pg_psql -c "CREATE ROLE e2e_proxy LOGIN IN ROLE rtcstats_ingest" || { fail "CREATE ROLE ... IN ROLE rtcstats_ingest"; finish; }
+PROXY_DSN="host=127.0.0.1 port=$PG_PORT dbname=$PG_DB user=e2e_proxy connect_timeout=5"
+as_proxy() { psql -X -A -t -q -v ON_ERROR_STOP=1 "$PROXY_DSN" -c "$1" 2>&1; }
+check "the ingest role may not set extracted_at (42501)" \
+	grep -q 'permission denied for table rtcstats_dumps' <<<"$(as_proxy "INSERT INTO rtcstats_dumps (id, blob_url, extracted_at) VALUES (gen_random_uuid(), 'x', now())")"
+check "the ingest role may not read a dump row (42501)" \
+	grep -q 'permission denied for table rtcstats_dumps' <<<"$(as_proxy "SELECT blob_url FROM rtcstats_dumps")"
+check "the ingest role may not read features (42501)" \
+	grep -q 'permission denied for table features_metadata' <<<"$(as_proxy "SELECT features FROM features_metadata")"
+check "the ingest role may not claim or fetch (42501)" \
+	grep -q 'permission denied for function rtcstats_fetch_dump' <<<"$(as_proxy "SELECT rtcstats_fetch_dump(gen_random_uuid())")"
 
 S3_ARGS=(--storage-url "s3://$S3_BUCKET/dumps" --s3-endpoint "$S3_ENDPOINT" --s3-path-style
-	--s3-region us-east-1 --dsn "$PG_DSN" --host-identifier e2e-host --retry-max-delay 2)
+	--s3-region us-east-1 --dsn "$PROXY_DSN" --host-identifier e2e-host --retry-max-delay 2)
 PROXY_BIN=build-san/bin/rtcstats-proxy
 proxy_start $P_JWT "${S3_ARGS[@]}" --spool-dir "$T/spool-jwt" --jwt-secret "$SECRET" ||
 	{ fail "start the ASan proxy with a JWT secret"; finish; }
@@ -101,7 +117,7 @@ proxy_start $P_OPEN "${S3_ARGS[@]}" --spool-dir "$T/spool-open" ||
 	{ fail "start the ASan proxy without a JWT secret"; finish; }
 PROXY_BIN=$BIN/rtcstats-proxy
 mkdir -p "$T/files"
-proxy_start $P_FILE --storage-url "file://$T/files" --dsn "$PG_DSN" --host-identifier e2e-file \
+proxy_start $P_FILE --storage-url "file://$T/files" --dsn "$PROXY_DSN" --host-identifier e2e-file \
 	--spool-dir "$T/spool-file" --retry-max-delay 2 || { fail "start the file:// proxy"; finish; }
 ok "proxies: ASan on $P_JWT (JWT) and $P_OPEN, file:// on $P_FILE"
 
