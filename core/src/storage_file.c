@@ -8,9 +8,10 @@
  * from the one before.  Nothing is checked first and opened later, so
  * neither a key (checked already by storage.c) nor a symlink planted or
  * swapped into the directory, even while we look, can take a read, write or
- * unlink elsewhere.  The root itself may be a symlink.  Puts are atomic: a temporary file in the
- * same directory, fsync, rename, fsync of the directory, so a reader sees
- * the old object or the whole new one, also after a crash.
+ * unlink elsewhere.  The root itself may be a symlink.  Puts are atomic: a
+ * temporary file in the same directory, fsync, rename, fsync of the
+ * directory, so a reader sees the old object or the whole new one, also
+ * after a crash.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -9,6 +9,7 @@
 #ifndef RTCSTATS_ERROR_H
 #define RTCSTATS_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum rtcstats_status
@@ -46,5 +47,13 @@ void		rtcstats_error_clear(rtcstats_error *err);
 
 /* Short stable name of a status ("json", "gzip", ...), for logs and tests. */
 const char *rtcstats_status_name(rtcstats_status code);
+
+/*
+ * True when a failure is an outage (storage or database unavailable) rather
+ * than a data error (the dump itself): outages do not spend a dump's
+ * extraction attempts.  By status, or by the SQLSTATE a server returned.
+ */
+bool		rtcstats_status_is_outage(rtcstats_status code);
+bool		rtcstats_sqlstate_is_outage(const char *sqlstate);
 
 #endif
