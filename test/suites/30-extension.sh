@@ -128,7 +128,7 @@ SELECT rtcstats_extract_features('00000000-0000-4000-8000-000000000001') IS NOT 
 SELECT rtcstats_extract_features('00000000-0000-4000-8000-000000000002') IS NOT NULL
 SELECT count(*) FROM rtcstats_dump_events('00000000-0000-4000-8000-000000000001'::uuid)
 SELECT length(rtcstats_report_html('00000000-0000-4000-8000-000000000001')), length(_rtcstats_report_html(NULL, NULL, NULL))
-SELECT rtcstats_extract_pending(5)
+CALL rtcstats_extract_pending(5)
 SELECT rtcstats_fetch_dump('00000000-0000-4000-8000-000000000009')
 SQL
 		chown postgres: "$vg/script.sql"
