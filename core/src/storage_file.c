@@ -70,10 +70,14 @@ fail_errno(rtcstats_error *err, int e, bool missing_is_not_found, const char *wh
 		return rtcstats_fail(err, RTCSTATS_ERR_PERMISSION, 0,
 							 "\"%s\" leads through a symbolic link or outside the storage directory",
 							 path);
+	/*
+	 * EACCES/EPERM from the system stay RTCSTATS_ERR_IO: the directory (or
+	 * the files the proxy wrote) cannot be read by this process, which is
+	 * the same for every object and is fixed on the host (an outage for the
+	 * extraction queue), unlike a path the storage refuses (PERMISSION).
+	 */
 	if (missing_is_not_found && (e == ENOENT || e == ENOTDIR))
 		code = RTCSTATS_ERR_NOT_FOUND;
-	else if (e == EACCES || e == EPERM)
-		code = RTCSTATS_ERR_PERMISSION;
 	else if (e == ENOMEM)
 		code = RTCSTATS_ERR_NOMEM;
 	return rtcstats_fail(err, code, 0, "could not %s \"%s\": %s", what, path,

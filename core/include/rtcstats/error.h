@@ -21,11 +21,11 @@ typedef enum rtcstats_status
 	RTCSTATS_ERR_GZIP,			/* corrupt or truncated gzip stream */
 	RTCSTATS_ERR_TOO_LARGE,		/* a line or document exceeds its limit */
 	RTCSTATS_ERR_NOMEM,
-	RTCSTATS_ERR_IO,			/* local file I/O */
+	RTCSTATS_ERR_IO,			/* local file I/O (also EACCES from the system) */
 	RTCSTATS_ERR_STORAGE,		/* object storage: HTTP error, S3 error code */
 	RTCSTATS_ERR_NETWORK,		/* could not reach storage (timeout, refused) */
 	RTCSTATS_ERR_NOT_FOUND,		/* object does not exist */
-	RTCSTATS_ERR_PERMISSION,	/* path outside the storage root, access denied */
+	RTCSTATS_ERR_PERMISSION,	/* a path the storage refuses: outside the root, via a symlink */
 	RTCSTATS_ERR_ARGUMENT,		/* bad argument (e.g. malformed URL or address) */
 	RTCSTATS_ERR_CANCELLED		/* the host asked to stop */
 } rtcstats_status;
