@@ -52,6 +52,7 @@ include cli/cli.mk
 -include bench/bench.mk
 -include bench/bench-analysis.mk
 -include bench/bench-workers.mk
+-include bench/bench-claim.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

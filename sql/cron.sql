@@ -24,7 +24,7 @@ CREATE EXTENSION IF NOT EXISTS pg_cron;
 RESET client_min_messages;
 -- every minute, at most 100 dumps a run
 SELECT cron.schedule_in_database('rtcstats-extract', '* * * * *',
-								 'SELECT rtcstats_extract_pending(100)', 'rtcstats_cron_test') > 0 AS scheduled;
+								 'CALL rtcstats_extract_pending(100)', 'rtcstats_cron_test') > 0 AS scheduled;
 SELECT jobname, schedule, command, database, active FROM cron.job ORDER BY jobid;
 CREATE FUNCTION pg_temp.wait_for(q text, timeout_s integer) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
@@ -47,7 +47,7 @@ SELECT cron.unschedule('rtcstats-extract');
 \else
 -- what the job would run
 SET client_min_messages = error;
-SELECT rtcstats_extract_pending(100) AS extracted;
+CALL rtcstats_extract_pending(100);
 RESET client_min_messages;
 \endif
 

@@ -1,6 +1,7 @@
 -- Stored dumps (file:// storage under the data directory, the default):
 -- rtcstats_fetch_dump, rtcstats_dump_events(uuid), rtcstats_extract_features
--- (idempotent) and rtcstats_extract_pending with a bad dump among good ones.
+-- (idempotent) and CALL rtcstats_extract_pending with a bad dump among good
+-- ones, committing per dump.
 -- In a database of its own, so that no other test's rows are claimed.
 CREATE DATABASE rtcstats_extract_test;
 \c rtcstats_extract_test
@@ -80,12 +81,29 @@ SELECT pg_temp.err($$SELECT rtcstats_extract_features('e0000000-0000-4000-8000-0
 SELECT attempts, last_error FROM rtcstats_dumps WHERE id = 'e0000000-0000-4000-8000-000000000004';
 
 -- the batch for pg_cron: two good, a corrupt and a missing object; the bad
--- ones get their error recorded and do not stop the others
-SELECT pg_temp.err($$SELECT rtcstats_extract_pending(-1)$$);
-SELECT rtcstats_extract_pending(0) AS none;
+-- ones get their error recorded and do not stop the others.  Each dump is a
+-- transaction of its own (a trigger logs each store's transaction and the
+-- oldest transaction its snapshot still waits for), so its row locks go
+-- with it and no snapshot is held from one dump to the next.
+SELECT pg_temp.err($$CALL rtcstats_extract_pending(-1)$$);
+SELECT pg_temp.err($$SELECT rtcstats_extract_pending(1)$$) AS not_a_function;
+CALL rtcstats_extract_pending(0);
+CREATE TABLE store_log (n serial, xid bigint, snapshot_xmin bigint);
+-- (it runs inside rtcstats_store_features, whose search_path is pinned: qualified)
+CREATE FUNCTION log_store() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO public.store_log (xid, snapshot_xmin)
+	VALUES (pg_catalog.txid_current(), pg_catalog.txid_snapshot_xmin(pg_catalog.txid_current_snapshot()));
+	RETURN NULL;
+END $$;
+CREATE TRIGGER log_store AFTER INSERT ON features_metadata FOR EACH ROW EXECUTE FUNCTION log_store();
 SET client_min_messages = error;	-- the WARNING per failed dump names server paths
-SELECT rtcstats_extract_pending(10) AS extracted;
+CALL rtcstats_extract_pending(10);
 RESET client_min_messages;
+SELECT count(*) AS stores, count(DISTINCT a.xid) AS transactions,
+	   bool_and(a.snapshot_xmin > b.xid) AS no_snapshot_across_dumps
+FROM store_log a LEFT JOIN store_log b ON b.n = a.n - 1;
+DROP TRIGGER log_store ON features_metadata;
 SELECT right(id::text, 2) AS id, extracted_at IS NOT NULL AS extracted, attempts, claimed_at IS NULL AS unclaimed,
 	   next_attempt_at > now() AS backing_off,
 	   regexp_replace(regexp_replace(replace(last_error, current_setting('rtcstats.storage_url'), '<storage>'),
@@ -95,7 +113,11 @@ FROM rtcstats_dumps ORDER BY id;
 SELECT (SELECT count(*) FROM features_connection WHERE dump_id = 'e0000000-0000-4000-8000-000000000002') AS multi_pc_connections,
 	   (SELECT count(*) FROM features_client WHERE dump_id = 'e0000000-0000-4000-8000-000000000003') AS audio_only_client;
 -- nothing eligible now: the failed ones wait for their backoff
-SELECT rtcstats_extract_pending(10) AS extracted_again;
+CALL rtcstats_extract_pending(10);
+-- inside a transaction block it runs in the caller's transaction
+BEGIN;
+CALL rtcstats_extract_pending(10);
+COMMIT;
 
 -- rtcstats.max_dump_size: a larger object is not fetched
 \set cmd 'cp ' :corpus '/multi-pc.rtcstats ' :storage_dir '/e0000000-0000-4000-8000-000000000006.rtcstats'
@@ -112,7 +134,7 @@ CREATE ROLE rtcstats_regress_user;
 SET ROLE rtcstats_regress_user;
 SELECT rtcstats_obfuscate_address('192.0.2.1') AS pure_ok;
 SELECT pg_temp.err($$SELECT rtcstats_fetch_dump('e0000000-0000-4000-8000-000000000001')$$);
-SELECT pg_temp.err($$SELECT rtcstats_extract_pending(1)$$);
+SELECT pg_temp.err($$CALL rtcstats_extract_pending(1)$$);
 SELECT pg_temp.err($$SHOW rtcstats.s3_secret_access_key$$);
 SELECT count(*) AS secret_listed FROM pg_settings WHERE name = 'rtcstats.s3_secret_access_key';
 RESET ROLE;

@@ -101,3 +101,14 @@ SELECT pg_temp.err(format('SELECT rtcstats_features(%L::bytea)', pg_read_binary_
 
 \set rmcmd 'rm -f ' :gz
 COPY (SELECT 1 WHERE false) TO PROGRAM :'rmcmd';
+
+-- a cancel (here statement_timeout) raises: never a partial set of events
+CREATE TEMP TABLE big_dump AS
+SELECT convert_to(h || repeat(substr(t, length(h) + 1), 300), 'UTF8') AS dump
+FROM (SELECT convert_from(pg_read_binary_file(:'corpus' || '/av-call.rtcstats'), 'UTF8') AS t) s,
+	 LATERAL (SELECT split_part(t, E'\n', 1) || E'\n' || split_part(t, E'\n', 2) || E'\n' AS h) x;
+SELECT octet_length(dump) > 20000000 AS big FROM big_dump;
+SET statement_timeout = '100ms';
+SELECT count(*) AS partial_events FROM rtcstats_dump_events((SELECT dump FROM big_dump));
+RESET statement_timeout;
+DROP TABLE big_dump;

@@ -108,7 +108,7 @@ SELECT pg_temp.err($$INSERT INTO rtcstats_dumps (id, blob_url) VALUES (gen_rando
 	   pg_temp.err('DELETE FROM features_metadata') AS delete_features;
 SELECT pg_temp.err($$SELECT rtcstats_retry_dump('f0000000-0000-4000-8000-000000000002')$$) AS retry,
 	   pg_temp.err($$SELECT rtcstats_delete_dumps_older_than('0 s')$$) AS delete_old,
-	   pg_temp.err('SELECT rtcstats_extract_pending(1)') AS extract_pending,
+	   pg_temp.err('CALL rtcstats_extract_pending(1)') AS extract_pending,
 	   pg_temp.err($$SELECT rtcstats_extract_features('f0000000-0000-4000-8000-000000000002')$$) AS extract,
 	   pg_temp.err($$SELECT _rtcstats_insert_rows('features_client', '[]')$$) AS internal,
 	   pg_temp.err($$SELECT rtcstats_report('f0000000-0000-4000-8000-000000000001')$$) AS report;
@@ -162,13 +162,15 @@ RESET ROLE;
 -- extraction in the server by a role of one's own (docs/operations.md): a
 -- member of rtcstats_worker granted the two functions
 CREATE ROLE regress_extractor IN ROLE rtcstats_worker;
-GRANT EXECUTE ON FUNCTION rtcstats_extract_features(uuid), rtcstats_extract_pending(integer) TO regress_extractor;
+GRANT EXECUTE ON FUNCTION rtcstats_extract_features(uuid) TO regress_extractor;
+GRANT EXECUTE ON PROCEDURE rtcstats_extract_pending(integer, integer) TO regress_extractor;
 INSERT INTO rtcstats_dumps (id, blob_url) VALUES ('f0000000-0000-4000-8000-000000000003', :'storage_url' || '/pv-3.gz');
 SET ROLE regress_extractor;
-SELECT rtcstats_extract_features('f0000000-0000-4000-8000-000000000001') ? 'peerConnections' AS extracted,
-	   rtcstats_extract_pending(10) AS pending_extracted;
+SELECT rtcstats_extract_features('f0000000-0000-4000-8000-000000000001') ? 'peerConnections' AS extracted;
+CALL rtcstats_extract_pending(10);
 RESET ROLE;
-REVOKE ALL ON FUNCTION rtcstats_extract_features(uuid), rtcstats_extract_pending(integer) FROM regress_extractor;
+REVOKE ALL ON FUNCTION rtcstats_extract_features(uuid) FROM regress_extractor;
+REVOKE ALL ON PROCEDURE rtcstats_extract_pending(integer, integer) FROM regress_extractor;
 DROP ROLE regress_extractor;
 
 -- the roles belong to the cluster: DROP EXTENSION leaves them, CREATE

@@ -70,3 +70,12 @@ SELECT * FROM rtcstats_claim_deleted_objects(100);
 SELECT count(*) AS left_in_queue FROM rtcstats_deleted_objects;
 DELETE FROM rtcstats_dumps;
 DELETE FROM rtcstats_deleted_objects;
+-- deleting a row deletes only its own object: a dump stored again under the
+-- same URL after its row was deleted keeps its object (it leaves the queue)
+INSERT INTO rtcstats_dumps (blob_url) VALUES ('file:///s/again.gz'), ('file:///s/gone.gz');
+DELETE FROM rtcstats_dumps;
+INSERT INTO rtcstats_dumps (blob_url) VALUES ('file:///s/again.gz');
+SELECT * FROM rtcstats_claim_deleted_objects(100);
+SELECT blob_url AS still_queued FROM rtcstats_deleted_objects;
+DELETE FROM rtcstats_dumps;
+DELETE FROM rtcstats_deleted_objects;

@@ -6,6 +6,8 @@ RESET client_min_messages;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set corpus :abs_srcdir '/test/corpus/dumps'
 \set expected :abs_srcdir '/test/corpus/expected'
+\set err_fn :abs_srcdir '/test/regress/err.psql'
+\i :err_fn
 
 DELETE FROM rtcstats_dumps;
 INSERT INTO rtcstats_dumps (id, created_at, blob_url, metadata) VALUES
@@ -43,12 +45,52 @@ UPDATE rtcstats_dumps SET attempts = 40 WHERE id = '00000000-0000-4000-8000-0000
 SELECT rtcstats_record_failure('00000000-0000-4000-8000-00000000000b', 'capped');
 SELECT next_attempt_at <= now() + interval '1 hour' AS backoff_capped
 FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-00000000000b';
--- not before its time, and never after rtcstats.max_attempts (5) attempts
+-- not before its time, and never after rtcstats.max_attempts (5) attempts:
+-- found with none left (its workers died), it is given up, out of the queue
 UPDATE rtcstats_dumps SET next_attempt_at = now() - interval '1 s', attempts = 5
 WHERE id = '00000000-0000-4000-8000-00000000000b';
 SELECT count(*) AS exhausted FROM rtcstats_claim_dump('w5');
+SELECT failed_at IS NOT NULL AS given_up, last_error FROM rtcstats_dumps
+WHERE id = '00000000-0000-4000-8000-00000000000b';
 UPDATE rtcstats_dumps SET attempts = 4 WHERE id = '00000000-0000-4000-8000-00000000000b';
+SELECT count(*) AS still_given_up FROM rtcstats_claim_dump('w5');
+UPDATE rtcstats_dumps SET failed_at = NULL WHERE id = '00000000-0000-4000-8000-00000000000b';
 SELECT * FROM rtcstats_claim_dump('w5');
+-- an outage (storage unreachable) gives the attempt back, however many there
+-- are, and waits a backoff that doubles from rtcstats.retry_delay up to 5x
+SELECT rtcstats_record_outage('00000000-0000-4000-8000-00000000000b', 'could not fetch: storage unreachable');
+SELECT attempts, outages, claimed_at IS NULL AS released, failed_at IS NULL AS not_given_up,
+	   next_attempt_at BETWEEN now() + interval '50 s' AND now() + interval '70 s' AS backoff_1min
+FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-00000000000b';
+DO $$
+BEGIN
+	FOR i IN 1 .. 30 LOOP
+		UPDATE rtcstats_dumps SET next_attempt_at = now() - interval '1 s'
+		WHERE id = '00000000-0000-4000-8000-00000000000b';
+		PERFORM * FROM rtcstats_claim_dump('outage');
+		PERFORM rtcstats_record_outage('00000000-0000-4000-8000-00000000000b', 'HTTP 503');
+	END LOOP;
+END $$;
+SELECT attempts, outages, failed_at IS NULL AS not_given_up, last_error,
+	   next_attempt_at BETWEEN now() + interval '290 s' AND now() + interval '310 s' AS backoff_5min
+FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-00000000000b';
+-- rtcstats.retry_delay compresses both backoffs
+SET rtcstats.retry_delay = '2s';
+SELECT rtcstats_record_outage('00000000-0000-4000-8000-00000000000b', 'again');
+SELECT next_attempt_at BETWEEN now() + interval '9 s' AND now() + interval '11 s' AS backoff_5x_2s
+FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-00000000000b';
+RESET rtcstats.retry_delay;
+-- a data error ends the run of outages; the last attempt's gives the dump up
+UPDATE rtcstats_dumps SET attempts = 5 WHERE id = '00000000-0000-4000-8000-00000000000b';
+SELECT rtcstats_record_failure('00000000-0000-4000-8000-00000000000b', 'could not read dump: not a dump');
+SELECT attempts, outages, failed_at IS NOT NULL AS given_up, last_error
+FROM rtcstats_dumps WHERE id = '00000000-0000-4000-8000-00000000000b';
+SELECT rtcstats_retry_dump('00000000-0000-4000-8000-00000000000b') AS retried;
+SELECT attempts, outages, failed_at IS NULL AS queued_again FROM rtcstats_dumps
+WHERE id = '00000000-0000-4000-8000-00000000000b';
+-- one object, one row: a second row cannot share a blob_url (deleting one
+-- would queue the other's object for purge)
+SELECT pg_temp.err($$INSERT INTO rtcstats_dumps (blob_url) VALUES ('file:///s/a.gz')$$) AS shared_blob_url;
 -- failing an unknown dump is harmless
 SELECT rtcstats_record_failure('00000000-0000-4000-8000-0000000000ff', 'gone');
 

@@ -69,7 +69,9 @@ SELECT pg_temp.wait_for($$SELECT count(*) = 2 FROM pg_stat_activity
 -- a configuration reload keeps them working
 ALTER SYSTEM SET rtcstats.naptime = '59s';
 SELECT pg_reload_conf();
-INSERT INTO rtcstats_dumps (blob_url, rtcstats_user) VALUES (current_setting('rtcstats.storage_url') || '/w-wake.gz', 'after reload');
+\set cmd 'cp ' :storage_dir '/w-wake.gz ' :storage_dir '/w-reload.gz'
+COPY (SELECT 1 WHERE false) TO PROGRAM :'cmd';
+INSERT INTO rtcstats_dumps (blob_url, rtcstats_user) VALUES (current_setting('rtcstats.storage_url') || '/w-reload.gz', 'after reload');
 SELECT pg_temp.wait_for($$SELECT extracted_at IS NOT NULL FROM rtcstats_dumps WHERE rtcstats_user = 'after reload'$$, 15) AS after_reload;
 ALTER SYSTEM RESET rtcstats.naptime;
 SELECT pg_reload_conf();

@@ -14,13 +14,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,12 +74,21 @@ typedef enum query_status
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t stop_first_s = 0;
+/* Self-pipe: the signal handler writes a byte, so a wait that starts after
+ * the signal still ends at once (wait_for_work, sleep_ms).  Per process. */
+static int	stop_pipe[2] = {-1, -1};
 
 static PGconn *conn = NULL;
 static rtcstats_storage *storage = NULL;
 static bool purge_available = true;
 static long n_extracted = 0;
 static long n_failed = 0;
+static long n_outages = 0;
+/* The extension's schema, quoted (looked up after connecting, or --schema). */
+static char ext_schema[2 * 64 + 3] = "";
+static const char *schema_option = NULL;
+/* SQLSTATE of the last failed statement (run()), "" when none. */
+static char last_sqlstate[6] = "";
 
 /*
  * First SIGTERM/SIGINT: finish the current dump, then exit.  Another one at
@@ -99,6 +110,58 @@ on_stop_signal(int sig)
 	if (!stop_requested)
 		stop_first_s = (sig_atomic_t) now.tv_sec;
 	stop_requested = 1;
+	if (stop_pipe[1] >= 0)
+	{
+		int			saved = errno;
+
+		(void) !write(stop_pipe[1], "x", 1);	/* EAGAIN: a byte is there already */
+		errno = saved;
+	}
+}
+
+/* The self-pipe of this process (after any fork); false if none could be made. */
+static bool
+make_stop_pipe(void)
+{
+	int			fds[2];
+
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+		return false;
+	stop_pipe[0] = fds[0];
+	stop_pipe[1] = fds[1];
+	if (stop_requested)
+		(void) !write(stop_pipe[1], "x", 1);
+	return true;
+}
+
+/*
+ * Waits up to ms for fd to be readable (fd < 0: only the stop pipe) or a
+ * stop request.  poll() has no FD_SETSIZE limit; the stop pipe ends the wait
+ * even for a signal that came just before it began.  Returns false on a
+ * poll() error.
+ */
+static bool
+wait_fd(int fd, long ms)
+{
+	struct pollfd p[2];
+	int			n = 0;
+
+	if (stop_requested)
+		return true;
+	p[n].fd = stop_pipe[0];
+	p[n].events = POLLIN;
+	p[n].revents = 0;
+	n += stop_pipe[0] >= 0;
+	if (fd >= 0)
+	{
+		p[n].fd = fd;
+		p[n].events = POLLIN;
+		p[n].revents = 0;
+		n++;
+	}
+	if (poll(p, n, ms < 0 ? 0 : (ms > INT_MAX ? INT_MAX : (int) ms)) < 0 && errno != EINTR)
+		return false;
+	return true;
 }
 
 static bool
@@ -165,7 +228,7 @@ now_ms(void)
 	return t.tv_sec * 1000.0 + t.tv_nsec / 1e6;
 }
 
-/* Sleeps up to ms, returning early when a stop is requested. */
+/* Sleeps up to ms, returning at once when a stop is requested. */
 static void
 sleep_ms(long ms)
 {
@@ -174,15 +237,11 @@ sleep_ms(long ms)
 	while (!stop_requested)
 	{
 		double		left = end - now_ms();
-		struct timespec ts;
 
 		if (left <= 0)
 			break;
-		if (left > 200)
-			left = 200;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long) (left * 1e6);
-		nanosleep(&ts, NULL);
+		if (!wait_fd(-1, (long) left + 1))
+			break;
 	}
 }
 
@@ -211,6 +270,7 @@ db_connect(const worker_options *o, bool fail_fast)
 			 */
 			res = PQexec(conn, "LISTEN rtcstats_dumps; LISTEN rtcstats_new_dump");
 			PQclear(res);
+			ext_schema[0] = '\0';	/* looked up on this connection */
 			log_event("event=connected db=%s", PQdb(conn));
 			return true;
 		}
@@ -235,8 +295,10 @@ run(const char *sql, int nparams, const char *const *values, int result_format,
 {
 	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, values, NULL, NULL, result_format);
 	ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	*errmsg = NULL;
+	snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
 	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
 	{
 		*st = Q_OK;
@@ -244,6 +306,7 @@ run(const char *sql, int nparams, const char *const *values, int result_format,
 	}
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
+		snprintf(last_sqlstate, sizeof(last_sqlstate), "08006");
 		*st = Q_CONN_LOST;
 		*errmsg = PQerrorMessage(conn);
 	}
@@ -358,18 +421,64 @@ add_connection_ids(json_object *features, json_object *analysis)
 	free(ids);
 }
 
-/* Records a failed attempt (its own statement; reconnects if needed). */
+/* SQL calling a function of the extension: fmt has one %s for its schema. */
+static const char *
+ext_sql(char *buf, size_t size, const char *fmt)
+{
+	snprintf(buf, size, fmt, ext_schema);
+	return buf;
+}
+
+/*
+ * Looks up the extension's schema (unless --schema gave it), so every call
+ * is qualified and no search_path can put another function in its place.
+ * False when the extension is not in the database.
+ */
+static bool
+lookup_schema(void)
+{
+	PGresult   *res;
+	query_status st;
+	const char *msg;
+	const char *params[1] = {schema_option};
+
+	if (schema_option != NULL)
+		res = run("SELECT pg_catalog.quote_ident($1::pg_catalog.text)", 1, params, 0, &st, &msg);
+	else
+		res = run("SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text)"
+				  " FROM pg_catalog.pg_extension AS e"
+				  " JOIN pg_catalog.pg_namespace AS n ON n.oid = e.extnamespace"
+				  " WHERE e.extname OPERATOR(pg_catalog.=) 'rtcstats'", 0, NULL, 0, &st, &msg);
+	ext_schema[0] = '\0';
+	if (st == Q_OK && PQntuples(res) == 1 && PQgetlength(res, 0, 0) < (int) sizeof(ext_schema))
+		snprintf(ext_schema, sizeof(ext_schema), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return ext_schema[0] != '\0';
+}
+
+/*
+ * Records a failed attempt (its own statement; reconnects if needed): an
+ * outage (storage or database unavailable) gives the attempt back and is
+ * retried without limit (rtcstats_record_outage); a data error spends it
+ * (rtcstats_record_failure).  The same rule as the in-database workers.
+ */
 static void
-record_failure(const worker_options *o, const char *dump_id, const char *error)
+record_failure(const worker_options *o, const char *dump_id, const char *error, bool outage)
 {
 	const char *params[2] = {dump_id, error};
 	char		msg[512],
-				q[600];
+				q[600],
+				sql[256];
 
-	n_failed++;
-	log_event("event=failed dump=%s error=%s", dump_id, quoted(error, q, sizeof(q)));
-	if (run_reliably(o, "SELECT rtcstats_record_failure($1, $2)", 2, params, msg,
-					 sizeof(msg)) == Q_SQL_ERROR)
+	if (outage)
+		n_outages++;
+	else
+		n_failed++;
+	log_event("event=%s dump=%s error=%s", outage ? "outage" : "failed", dump_id,
+			  quoted(error, q, sizeof(q)));
+	if (run_reliably(o, ext_sql(sql, sizeof(sql), outage ? "SELECT %s.rtcstats_record_outage($1, $2)"
+								: "SELECT %s.rtcstats_record_failure($1, $2)"),
+					 2, params, msg, sizeof(msg)) == Q_SQL_ERROR)
 		log_event("event=error dump=%s what=record_failure error=%s", dump_id,
 				  quoted(msg, q, sizeof(q)));
 }
@@ -382,9 +491,10 @@ record_failure(const worker_options *o, const char *dump_id, const char *error)
  */
 static bool
 fetch_dump(const char *dump_id, const char *blob_url, rtcstats_buffer *out, bool *lost,
-		   char *errbuf, size_t errsize)
+		   bool *outage, char *errbuf, size_t errsize)
 {
 	*lost = false;
+	*outage = false;
 	memset(out, 0, sizeof(*out));
 	if (storage != NULL)
 	{
@@ -397,6 +507,7 @@ fetch_dump(const char *dump_id, const char *blob_url, rtcstats_buffer *out, bool
 		{
 			snprintf(errbuf, errsize, "could not fetch \"%s\": %s (%s)", blob_url, err.detail,
 					 rtcstats_status_name(err.code));
+			*outage = rtcstats_status_is_outage(err.code);
 			free(key);
 			rtcstats_buffer_free(out);
 			return false;
@@ -409,11 +520,14 @@ fetch_dump(const char *dump_id, const char *blob_url, rtcstats_buffer *out, bool
 		const char *params[1] = {dump_id};
 		query_status st;
 		const char *msg;
-		PGresult   *res = run("SELECT rtcstats_fetch_dump($1)", 1, params, 1, &st, &msg);
+		char		sql[256];
+		PGresult   *res = run(ext_sql(sql, sizeof(sql), "SELECT %s.rtcstats_fetch_dump($1)"), 1,
+							  params, 1, &st, &msg);
 
 		if (st != Q_OK || PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
 		{
 			*lost = (st == Q_CONN_LOST);
+			*outage = st == Q_SQL_ERROR && rtcstats_sqlstate_is_outage(last_sqlstate);
 			snprintf(errbuf, errsize, "could not fetch \"%s\" through the server: %s", blob_url,
 					 st == Q_OK ? "no object" : msg ? msg : "unknown error");
 			PQclear(res);
@@ -500,17 +614,30 @@ process_one(const worker_options *o)
 	rtcstats_buffer buf;
 	json_object *features = NULL,
 			   *analysis = NULL;
-	bool		lost;
+	bool		lost,
+				outage;
 	double		t0;
 	size_t		bytes;
+	char		sql[256];
 
+	if (ext_schema[0] == '\0' && !lookup_schema())
+	{
+		if (PQstatus(conn) != CONNECTION_OK)
+			return STEP_RECONNECT;
+		log_event("event=error what=claim error=%s",
+				  quoted(schema_option ? "no such schema" : "extension \"rtcstats\" is not installed in this database",
+						 q, sizeof(q)));
+		return STEP_ERROR;
+	}
 	params[0] = o->name;
-	res = run("SELECT dump_id, blob_url FROM rtcstats_claim_dump($1)", 1, params, 0, &st, &msg);
+	res = run(ext_sql(sql, sizeof(sql), "SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)"),
+			  1, params, 0, &st, &msg);
 	if (st != Q_OK)
 	{
 		if (st == Q_SQL_ERROR)
 			log_event("event=error what=claim error=%s", quoted(msg, q, sizeof(q)));
 		PQclear(res);
+		ext_schema[0] = '\0';	/* looked up again: the extension may have moved */
 		return st == Q_CONN_LOST ? STEP_RECONNECT : STEP_ERROR;
 	}
 	if (PQntuples(res) == 0)
@@ -523,13 +650,13 @@ process_one(const worker_options *o)
 	PQclear(res);
 	if (blob_url == NULL)
 	{
-		record_failure(o, dump_id, "out of memory");
+		record_failure(o, dump_id, "out of memory", true);
 		return STEP_DONE;
 	}
 	t0 = now_ms();
 	log_event("event=claimed dump=%s", dump_id);
 
-	if (!fetch_dump(dump_id, blob_url, &buf, &lost, errbuf, sizeof(errbuf)))
+	if (!fetch_dump(dump_id, blob_url, &buf, &lost, &outage, errbuf, sizeof(errbuf)))
 	{
 		free(blob_url);
 		if (lost)
@@ -538,7 +665,7 @@ process_one(const worker_options *o)
 			log_event("event=connection_lost dump=%s what=fetch", dump_id);
 			return STEP_RECONNECT;
 		}
-		record_failure(o, dump_id, errbuf);
+		record_failure(o, dump_id, errbuf, outage);
 		return STEP_DONE;
 	}
 	free(blob_url);
@@ -546,7 +673,7 @@ process_one(const worker_options *o)
 	if (!extract_dump(&buf, &features, &analysis, errbuf, sizeof(errbuf)))
 	{
 		rtcstats_buffer_free(&buf);
-		record_failure(o, dump_id, errbuf);
+		record_failure(o, dump_id, errbuf, false);
 		return STEP_DONE;
 	}
 	rtcstats_buffer_free(&buf);
@@ -555,8 +682,8 @@ process_one(const worker_options *o)
 	params[0] = dump_id;
 	params[1] = json_object_to_json_string_ext(features, JSON_C_TO_STRING_PLAIN);
 	params[2] = json_object_to_json_string_ext(analysis, JSON_C_TO_STRING_PLAIN);
-	st = run_reliably(o, "SELECT rtcstats_store_features($1, $2, $3)", 3, params, errbuf,
-					  sizeof(errbuf));
+	st = run_reliably(o, ext_sql(sql, sizeof(sql), "SELECT %s.rtcstats_store_features($1, $2, $3)"),
+					  3, params, errbuf, sizeof(errbuf));
 	if (st == Q_OK)
 	{
 		json_object *pcs = NULL,
@@ -573,8 +700,10 @@ process_one(const worker_options *o)
 	json_object_put(analysis);
 	if (st == Q_SQL_ERROR)
 	{
+		bool		store_outage = rtcstats_sqlstate_is_outage(last_sqlstate);
+
 		snprintf(q, sizeof(q), "could not store features: %s", errbuf);
-		record_failure(o, dump_id, q);
+		record_failure(o, dump_id, q, store_outage);
 	}
 	else if (st == Q_CONN_LOST)
 		log_event("event=connection_lost dump=%s what=store", dump_id);
@@ -594,7 +723,8 @@ purge_batch(const worker_options *o)
 	query_status st;
 	const char *msg;
 	PGresult   *res;
-	char		q[600];
+	char		q[600],
+				sql[256];
 
 	int			n;
 
@@ -602,7 +732,10 @@ purge_batch(const worker_options *o)
 		return 0;
 	snprintf(limit, sizeof(limit), "%d", PURGE_BATCH);
 	params[0] = limit;
-	res = run("SELECT blob_url FROM rtcstats_claim_deleted_objects($1)", 1, params, 0, &st, &msg);
+	if (ext_schema[0] == '\0')
+		return 0;
+	res = run(ext_sql(sql, sizeof(sql), "SELECT blob_url FROM %s.rtcstats_claim_deleted_objects($1)"),
+			  1, params, 0, &st, &msg);
 	if (st != Q_OK)
 	{
 		if (st == Q_SQL_ERROR)
@@ -636,8 +769,8 @@ purge_batch(const worker_options *o)
 			log_event("event=purge_failed object=%s error=%s", url, quoted(error, q, sizeof(q)));
 		else
 			log_event("event=purged object=%s", url);
-		if (run_reliably(o, "SELECT rtcstats_object_deleted($1, $2)", 2, params, errbuf,
-						 sizeof(errbuf)) != Q_OK)
+		if (run_reliably(o, ext_sql(sql, sizeof(sql), "SELECT %s.rtcstats_object_deleted($1, $2)"),
+						 2, params, errbuf, sizeof(errbuf)) != Q_OK)
 			break;
 	}
 	PQclear(res);
@@ -661,8 +794,6 @@ wait_for_work(double seconds)
 {
 	PGnotify   *n;
 	int			sock = PQsocket(conn);
-	fd_set		fds;
-	struct timeval tv;
 
 	if (sock < 0)
 		return false;
@@ -670,11 +801,7 @@ wait_for_work(double seconds)
 		return false;
 	while ((n = PQnotifies(conn)) != NULL)
 		PQfreemem(n);			/* arrived while we were busy: look again now */
-	FD_ZERO(&fds);
-	FD_SET(sock, &fds);
-	tv.tv_sec = (long) seconds;
-	tv.tv_usec = (long) ((seconds - (double) tv.tv_sec) * 1e6);
-	if (select(sock + 1, &fds, NULL, NULL, &tv) < 0 && errno != EINTR)
+	if (!wait_fd(sock, (long) (seconds * 1000)))
 		return false;
 	if (!PQconsumeInput(conn))
 		return false;
@@ -690,6 +817,13 @@ worker_loop(const worker_options *o)
 	long		processed = 0;
 	int			status = 0;
 
+	if (!make_stop_pipe())
+	{
+		char		q[128];
+
+		log_event("event=error what=pipe error=%s", quoted(strerror(errno), q, sizeof(q)));
+		return EXIT_RUNTIME;
+	}
 	if (!db_connect(o, o->once))
 		return stop_requested ? 0 : EXIT_RUNTIME;
 	log_event("event=started name=%s storage=%s", o->name,
@@ -732,7 +866,7 @@ worker_loop(const worker_options *o)
 				break;
 		}
 	}
-	log_event("event=stopped extracted=%ld failed=%ld", n_extracted, n_failed);
+	log_event("event=stopped extracted=%ld failed=%ld outages=%ld", n_extracted, n_failed, n_outages);
 	if (conn)
 		PQfinish(conn);
 	conn = NULL;
@@ -750,7 +884,7 @@ usage(FILE *f)
 		  "    rtcstats-worker [--dsn DSN] [--storage-url URL [--s3-endpoint URL]\n"
 		  "                    [--s3-region REGION] [--s3-path-style]] [--once]\n"
 		  "                    [--max-dumps N] [--poll-interval S] [--concurrency N]\n"
-		  "                    [--name NAME] [--no-purge]\n"
+		  "                    [--name NAME] [--no-purge] [--schema SCHEMA]\n"
 		  "\n"
 		  "DESCRIPTION\n"
 		  "    Runs the extension's extraction loop from any host: claims the oldest\n"
@@ -790,6 +924,8 @@ usage(FILE *f)
 		  "    --name NAME         worker name recorded in claimed_by\n"
 		  "                        (default rtcstats-worker@HOST:PID)\n"
 		  "    --no-purge          do not delete objects of deleted dumps\n"
+		  "    --schema SCHEMA     schema of the extension (default: looked up in\n"
+		  "                        pg_extension); every call is qualified with it\n"
 		  "    -h, --help          show this help\n"
 		  "\n"
 		  "ENVIRONMENT\n"
@@ -800,7 +936,9 @@ usage(FILE *f)
 		  "    One line per event on standard error, key=value, e.g.\n"
 		  "    ts=... pid=... event=extracted dump=<uuid> bytes=203411 connections=2\n"
 		  "    observations=1 ms=41; events: connected, db_unavailable, started,\n"
-		  "    claimed, extracted, failed, connection_lost, purged, purge_failed,\n"
+		  "    claimed, extracted, failed (a data error: the attempt counts), outage\n"
+		  "    (storage or database unavailable: it does not), connection_lost,\n"
+		  "    purged, purge_failed,\n"
 		  "    error, stopped.\n"
 		  "\n"
 		  "EXIT STATUS\n"
@@ -847,6 +985,7 @@ main(int argc, char **argv)
 		{"concurrency", required_argument, NULL, 'c'},
 		{"name", required_argument, NULL, 'n'},
 		{"no-purge", no_argument, NULL, 'P'},
+		{"schema", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -922,6 +1061,9 @@ main(int argc, char **argv)
 			case 'P':
 				o.purge = false;
 				break;
+			case 's':
+				schema_option = optarg;
+				break;
 			case 'h':
 				usage(stdout);
 				return 0;
@@ -946,7 +1088,7 @@ main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;			/* no SA_RESTART: a signal ends select() */
+	sa.sa_flags = 0;			/* no SA_RESTART: a signal ends poll() (and the pipe says so) */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 

@@ -68,3 +68,41 @@ rtcstats_status_name(rtcstats_status code)
 	}
 	return "unknown";
 }
+
+/*
+ * Outages versus data errors, for the extraction queue (docs/operations.md):
+ * could not reach storage, a storage error other than "not found" (HTTP 5xx,
+ * throttling, refused credentials: the same for every object) or local I/O.
+ * Not found, a refused path and everything about the bytes are the dump's.
+ */
+bool
+rtcstats_status_is_outage(rtcstats_status code)
+{
+	return code == RTCSTATS_ERR_NETWORK || code == RTCSTATS_ERR_STORAGE ||
+		code == RTCSTATS_ERR_IO;
+}
+
+/*
+ * The same for a SQLSTATE (five characters) raised by the server or by the
+ * extension's own mapping of the statuses above (extension/src/errors.c):
+ * connection exceptions (08), transaction rollbacks such as deadlocks (40),
+ * insufficient resources other than out of memory (53: disk full, too many
+ * connections), operator intervention other than a cancel (57), system
+ * errors other than a missing file (58: I/O error) and the storage's
+ * external routine exception (38000).
+ */
+bool
+rtcstats_sqlstate_is_outage(const char *sqlstate)
+{
+	if (sqlstate == NULL || strlen(sqlstate) != 5)
+		return false;
+	if (strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "40", 2) == 0)
+		return true;
+	if (strncmp(sqlstate, "53", 2) == 0)
+		return strcmp(sqlstate, "53200") != 0;
+	if (strncmp(sqlstate, "57", 2) == 0)
+		return strcmp(sqlstate, "57014") != 0;
+	if (strncmp(sqlstate, "58", 2) == 0)
+		return strcmp(sqlstate, "58P01") != 0;
+	return strcmp(sqlstate, "38000") == 0;
+}

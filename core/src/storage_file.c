@@ -1,12 +1,17 @@
 /*
  * storage_file.c: file:///dir storage, the embedded default.
  *
- * Files bypass curl (STYLE.md section 4).  Every path is resolved with
- * realpath() and must lie under the resolved root, so neither a key (checked
- * already by storage.c) nor a symlink planted inside the directory can take a
- * read, write or unlink elsewhere.  Puts are atomic: a temporary file in the
- * same directory, fsync, rename, fsync of the directory, so a reader sees
- * the old object or the whole new one, also after a crash.
+ * Files bypass curl (STYLE.md section 4).  Every path is opened relative to
+ * a descriptor of the root, one step at a time, and no step follows a
+ * symbolic link: openat2() with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where
+ * the kernel has it (Linux 5.6), else each directory opened with O_NOFOLLOW
+ * from the one before.  Nothing is checked first and opened later, so
+ * neither a key (checked already by storage.c) nor a symlink planted or
+ * swapped into the directory, even while we look, can take a read, write or
+ * unlink elsewhere.  The root itself may be a symlink.  Puts are atomic: a
+ * temporary file in the same directory, fsync, rename, fsync of the
+ * directory, so a reader sees the old object or the whole new one, also
+ * after a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +21,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+#ifdef SYS_openat2
+#include <linux/openat2.h>
+#endif
 
 #include "rtcstats/storage.h"
 #include "storage_internal.h"
@@ -57,10 +66,18 @@ fail_errno(rtcstats_error *err, int e, bool missing_is_not_found, const char *wh
 	char		buf[128];
 	rtcstats_status code = RTCSTATS_ERR_IO;
 
+	if (e == ELOOP || e == EXDEV)
+		return rtcstats_fail(err, RTCSTATS_ERR_PERMISSION, 0,
+							 "\"%s\" leads through a symbolic link or outside the storage directory",
+							 path);
+	/*
+	 * EACCES/EPERM from the system stay RTCSTATS_ERR_IO: the directory (or
+	 * the files the proxy wrote) cannot be read by this process, which is
+	 * the same for every object and is fixed on the host (an outage for the
+	 * extraction queue), unlike a path the storage refuses (PERMISSION).
+	 */
 	if (missing_is_not_found && (e == ENOENT || e == ENOTDIR))
 		code = RTCSTATS_ERR_NOT_FOUND;
-	else if (e == EACCES || e == EPERM)
-		code = RTCSTATS_ERR_PERMISSION;
 	else if (e == ENOMEM)
 		code = RTCSTATS_ERR_NOMEM;
 	return rtcstats_fail(err, code, 0, "could not %s \"%s\": %s", what, path,
@@ -86,55 +103,125 @@ resolve_root(rtcstats_storage *s, char *rroot, rtcstats_error *err)
 	return RTCSTATS_OK;
 }
 
-/* True if path is rroot itself (allow_equal) or lies below it. */
-static bool
-under_root(const char *rroot, const char *path, bool allow_equal)
+/* root/key, for messages */
+static const char *
+shown(rtcstats_storage *s, const char *key, char *buf, size_t size)
 {
-	size_t		n = strlen(rroot);
+	snprintf(buf, size, "%s/%s", s->root_path, key);
+	return buf;
+}
 
-	if (strncmp(path, rroot, n) != 0)
-		return false;
-	if (path[n] == '\0')
-		return allow_equal;
-	/* rroot is "/" only if someone symlinked the root to "/": still a prefix */
-	return path[n] == '/' || (n == 1 && rroot[0] == '/');
+/* A descriptor of the root directory (following a symlink there only). */
+static int
+open_root(rtcstats_storage *s, rtcstats_error *err)
+{
+	int			fd = open(s->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		fail_errno(err, errno, false, "open storage directory", s->root_path);
+	return fd;
 }
 
 /*
- * Resolves the directory part of key (creating it if create), checking at
- * every level that it stays under rroot, and leaves the resolved directory
- * in dir.  Checking each level before descending matters: a symlink to
- * "/etc" inside the root would otherwise let mkdir or a rename land there.
+ * A descriptor of the directory holding key's object (creating the missing
+ * ones if create), opened from rootfd one segment at a time, never through
+ * a symlink.  -1 with err set on failure.
  */
-static rtcstats_status
-resolve_parent(const char *rroot, const char *key, bool create, char *dir,
-			   rtcstats_error *err)
+static int
+open_parent(rtcstats_storage *s, int rootfd, const char *key, bool create, rtcstats_error *err)
 {
+	char		where[PATH_MAX];
 	const char *seg = key;
 	const char *slash;
+	int			fd = dup(rootfd);
 
-	if (strlen(rroot) >= PATH_MAX)
-		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "storage path too long");
-	strcpy(dir, rroot);
+	if (fd < 0)
+	{
+		fail_errno(err, errno, false, "open storage directory", s->root_path);
+		return -1;
+	}
 	while ((slash = strchr(seg, '/')) != NULL)
 	{
-		char		next[PATH_MAX];
-		int			n;
+		char		name[NAME_MAX + 1];
+		size_t		n = (size_t) (slash - seg);
+		int			next;
 
-		n = snprintf(next, sizeof(next), "%s/%.*s", dir, (int) (slash - seg), seg);
-		if (n < 0 || n >= (int) sizeof(next))
-			return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "storage path too long");
-		if (create && mkdir(next, FILE_DIR_MODE) != 0 && errno != EEXIST)
-			return fail_errno(err, errno, false, "create directory", next);
-		if (realpath(next, dir) == NULL)
-			return fail_errno(err, errno, true, "open directory", next);
-		if (!under_root(rroot, dir, false))
-			return rtcstats_fail(err, RTCSTATS_ERR_PERMISSION, 0,
-								 "\"%s\" leads outside the storage directory \"%s\"",
-								 next, rroot);
+		if (n > NAME_MAX)
+		{
+			close(fd);
+			rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "storage path too long");
+			return -1;
+		}
+		memcpy(name, seg, n);
+		name[n] = '\0';
+		if (create && mkdirat(fd, name, FILE_DIR_MODE) != 0 && errno != EEXIST)
+		{
+			fail_errno(err, errno, false, "create directory", shown(s, key, where, sizeof(where)));
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+		{
+			int			e = errno;
+			struct stat st;
+
+			/* O_DIRECTORY on a symlink may say ENOTDIR: say what it is */
+			if (e == ENOTDIR && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				S_ISLNK(st.st_mode))
+				e = ELOOP;
+			fail_errno(err, e, true, "open directory of", shown(s, key, where, sizeof(where)));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		fd = next;
 		seg = slash + 1;
 	}
-	return RTCSTATS_OK;
+	return fd;
+}
+
+/*
+ * Opens key under rootfd for reading without following any symlink:
+ * openat2() with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or, on a kernel
+ * without it, the walk of open_parent() and O_NOFOLLOW on the file.
+ */
+static int
+open_beneath(rtcstats_storage *s, int rootfd, const char *key, rtcstats_error *err)
+{
+	char		where[PATH_MAX];
+	static bool no_openat2 = false;
+	const char *base;
+	int			dirfd;
+	int			fd;
+
+#ifdef SYS_openat2
+	if (!no_openat2)
+	{
+		struct open_how how;
+
+		memset(&how, 0, sizeof(how));
+		how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+		fd = (int) syscall(SYS_openat2, rootfd, key, &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOSYS && errno != EPERM)	/* EPERM: a seccomp filter */
+			return fail_errno(err, errno, true, "open", shown(s, key, where, sizeof(where))), -1;
+		no_openat2 = true;
+	}
+#else
+	(void) no_openat2;
+#endif
+	dirfd = open_parent(s, rootfd, key, false, err);
+	if (dirfd < 0)
+		return -1;
+	base = strrchr(key, '/');
+	fd = openat(dirfd, base ? base + 1 : key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		fail_errno(err, errno, true, "open", shown(s, key, where, sizeof(where)));
+	close(dirfd);
+	return fd;
 }
 
 /* The last segment of a key: the file name in its directory. */
@@ -189,7 +276,7 @@ rtcstats_fsync_dir(const char *dir)
  * so no valid key of a finished object can be confused with one.
  */
 static int
-open_temp(const char *dir, const char *base, char *tmp, size_t size)
+open_temp(int dirfd, const char *base, char *tmp, size_t size)
 {
 	int			attempt;
 
@@ -201,13 +288,14 @@ open_temp(const char *dir, const char *base, char *tmp, size_t size)
 
 		if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r))
 			r ^= (unsigned long long) getpid() << 20 ^ (unsigned long long) attempt;
-		n = snprintf(tmp, size, "%s/.%.*s.%016llx.tmp", dir, FILE_TMP_BASE_MAX, base, r);
+		n = snprintf(tmp, size, ".%.*s.%016llx.tmp", FILE_TMP_BASE_MAX, base, r);
 		if (n < 0 || n >= (int) size)
 		{
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, FILE_OBJECT_MODE);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+					FILE_OBJECT_MODE);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
 	}
@@ -219,49 +307,59 @@ rtcstats_status
 rtcstats_file_put(rtcstats_storage *s, const char *key, const void *data, size_t len,
 				  rtcstats_error *err)
 {
-	char		rroot[PATH_MAX];
-	char		dir[PATH_MAX];
-	char		tmp[PATH_MAX];
-	char		final[PATH_MAX];
+	char		tmp[NAME_MAX + 1];
+	char		where[PATH_MAX];
 	const char *base = base_name(key);
 	char		buf[128];
-	rtcstats_status rc;
+	int			rootfd;
+	int			dirfd;
 	int			fd;
 	int			e;
-	int			n;
 
-	if ((rc = resolve_root(s, rroot, err)) != RTCSTATS_OK)
-		return rc;
-	if ((rc = resolve_parent(rroot, key, true, dir, err)) != RTCSTATS_OK)
-		return rc;
-	n = snprintf(final, sizeof(final), "%s/%s", dir, base);
-	if (n < 0 || n >= (int) sizeof(final))
-		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "storage path too long");
-	fd = open_temp(dir, base, tmp, sizeof(tmp));
+	if ((rootfd = open_root(s, err)) < 0)
+		return err->code;
+	dirfd = open_parent(s, rootfd, key, true, err);
+	close(rootfd);
+	if (dirfd < 0)
+		return err->code;
+	fd = open_temp(dirfd, base, tmp, sizeof(tmp));
 	if (fd < 0)
-		return fail_errno(err, errno, false, "create a temporary file in", dir);
+	{
+		fail_errno(err, errno, false, "create a temporary file for", shown(s, key, where, sizeof(where)));
+		close(dirfd);
+		return err->code;
+	}
 	if (!write_all(fd, data, len) || fsync(fd) != 0)
 	{
 		e = errno;
 		close(fd);
-		unlink(tmp);
-		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "could not write \"%s\": %s", tmp,
-							 errstr(e, buf, sizeof(buf)));
+		unlinkat(dirfd, tmp, 0);
+		close(dirfd);
+		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "could not write \"%s\" of \"%s\": %s",
+							 tmp, shown(s, key, where, sizeof(where)), errstr(e, buf, sizeof(buf)));
 	}
 	if (close(fd) != 0)
 	{
 		e = errno;
-		unlink(tmp);
-		return fail_errno(err, e, false, "close", tmp);
+		unlinkat(dirfd, tmp, 0);
+		close(dirfd);
+		return fail_errno(err, e, false, "close the temporary file of", shown(s, key, where, sizeof(where)));
 	}
-	if (rename(tmp, final) != 0)
+	/* renameat() replaces a symlink at base itself, never its target */
+	if (renameat(dirfd, tmp, dirfd, base) != 0)
 	{
 		e = errno;
-		unlink(tmp);
-		return fail_errno(err, e, false, "rename a temporary file to", final);
+		unlinkat(dirfd, tmp, 0);
+		close(dirfd);
+		return fail_errno(err, e, false, "rename a temporary file to", shown(s, key, where, sizeof(where)));
 	}
-	if (!rtcstats_fsync_dir(dir))
-		return fail_errno(err, errno, false, "fsync directory", dir);
+	if (fsync(dirfd) != 0 && errno != EINVAL)	/* some filesystems refuse dir fsync */
+	{
+		e = errno;
+		close(dirfd);
+		return fail_errno(err, e, false, "fsync the directory of", shown(s, key, where, sizeof(where)));
+	}
+	close(dirfd);
 	return RTCSTATS_OK;
 }
 
@@ -273,28 +371,20 @@ rtcstats_status
 rtcstats_file_get(rtcstats_storage *s, const char *key, rtcstats_buffer *out,
 				  rtcstats_error *err)
 {
-	char		rroot[PATH_MAX];
-	char		path[PATH_MAX];
-	char		resolved[PATH_MAX];
+	char		where[PATH_MAX];
+	const char *path = shown(s, key, where, sizeof(where));	/* in messages */
 	unsigned char chunk[FILE_READ_CHUNK];
 	struct stat st;
 	rtcstats_status rc;
+	int			rootfd;
 	int			fd;
-	int			n;
 
-	if ((rc = resolve_root(s, rroot, err)) != RTCSTATS_OK)
-		return rc;
-	n = snprintf(path, sizeof(path), "%s/%s", rroot, key);
-	if (n < 0 || n >= (int) sizeof(path))
-		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "storage path too long");
-	if (realpath(path, resolved) == NULL)
-		return fail_errno(err, errno, true, "open", path);
-	if (!under_root(rroot, resolved, false))
-		return rtcstats_fail(err, RTCSTATS_ERR_PERMISSION, 0,
-							 "\"%s\" leads outside the storage directory \"%s\"", path, rroot);
-	fd = open(resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if ((rootfd = open_root(s, err)) < 0)
+		return err->code;
+	fd = open_beneath(s, rootfd, key, err);
+	close(rootfd);
 	if (fd < 0)
-		return fail_errno(err, errno, true, "open", path);
+		return err->code;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
 		close(fd);
@@ -348,28 +438,30 @@ rtcstats_file_get(rtcstats_storage *s, const char *key, rtcstats_buffer *out,
 rtcstats_status
 rtcstats_file_delete(rtcstats_storage *s, const char *key, rtcstats_error *err)
 {
-	char		rroot[PATH_MAX];
-	char		dir[PATH_MAX];
-	char		path[PATH_MAX];
-	rtcstats_status rc;
-	int			n;
+	char		where[PATH_MAX];
+	int			rootfd;
+	int			dirfd;
+	int			e;
 
-	if ((rc = resolve_root(s, rroot, err)) != RTCSTATS_OK)
-		return rc;
-	rc = resolve_parent(rroot, key, false, dir, err);
-	if (rc == RTCSTATS_ERR_NOT_FOUND)
+	if ((rootfd = open_root(s, err)) < 0)
+		return err->code;
+	dirfd = open_parent(s, rootfd, key, false, err);
+	close(rootfd);
+	if (dirfd < 0 && err->code == RTCSTATS_ERR_NOT_FOUND)
 	{
 		rtcstats_error_clear(err);
 		return RTCSTATS_OK;		/* no directory, no object: like S3 */
 	}
-	if (rc != RTCSTATS_OK)
-		return rc;
-	n = snprintf(path, sizeof(path), "%s/%s", dir, base_name(key));
-	if (n < 0 || n >= (int) sizeof(path))
-		return rtcstats_fail(err, RTCSTATS_ERR_IO, 0, "storage path too long");
-	/* unlink() removes a symlink itself, never its target: no check needed */
-	if (unlink(path) != 0 && errno != ENOENT)
-		return fail_errno(err, errno, false, "delete", path);
+	if (dirfd < 0)
+		return err->code;
+	/* unlinkat() removes a symlink itself, never its target */
+	if (unlinkat(dirfd, base_name(key), 0) != 0 && errno != ENOENT)
+	{
+		e = errno;
+		close(dirfd);
+		return fail_errno(err, e, false, "delete", shown(s, key, where, sizeof(where)));
+	}
+	close(dirfd);
 	return RTCSTATS_OK;
 }
 

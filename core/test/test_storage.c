@@ -243,6 +243,75 @@ test_file_refusals(void)
 	rtcstats_storage_free(s);
 }
 
+/*
+ * A symlink swapped in while we read: a child exchanges a real directory of
+ * the root with a symlink to a directory outside it (renameat2
+ * RENAME_EXCHANGE, atomic) as fast as it can, while we read d/obj.  Every
+ * read must give the inside object or a refusal, never the outside one (a
+ * check of the path, then an open of it, loses this race).
+ */
+static void
+test_file_symlink_swap(void)
+{
+	rtcstats_storage *s = file_storage(0);
+	char		outside[400],
+				dir[400],
+				link[400],
+				path[500];
+	int			inside_reads = 0,
+				refused = 0,
+				leaked = 0;
+	pid_t		pid;
+
+	if (!CHECK(s != NULL))
+		return;
+	snprintf(outside, sizeof(outside), "%s/swap-outside", tmpdir);
+	mkdir(outside, 0700);
+	snprintf(path, sizeof(path), "%s/obj", outside);
+	{
+		FILE	   *f = fopen(path, "wb");
+
+		CHECK(f != NULL && fputs("SECRET", f) >= 0 && fclose(f) == 0);
+	}
+	snprintf(dir, sizeof(dir), "%s/d", rootdir);
+	snprintf(link, sizeof(link), "%s/d-link", rootdir);
+	CHECK(rtcstats_storage_put(s, "d/obj", "inside", 6, NULL) == RTCSTATS_OK);
+	CHECK(symlink(outside, link) == 0);
+	pid = fork();
+	if (pid == 0)
+	{
+		for (long i = 0; i < 2000000; i++)
+			if (renameat2(AT_FDCWD, dir, AT_FDCWD, link, RENAME_EXCHANGE) != 0)
+				_exit(2);
+		_exit(0);
+	}
+	for (int i = 0; i < 20000 && pid > 0; i++)
+	{
+		rtcstats_buffer b = {0};
+		rtcstats_error err;
+		rtcstats_status rc = rtcstats_storage_get(s, "d/obj", &b, &err);
+
+		if (rc == RTCSTATS_OK && b.len == 6 && memcmp(b.data, "SECRET", 6) == 0)
+			leaked++;
+		else if (rc == RTCSTATS_OK)
+			inside_reads++;
+		else
+			refused++;
+		rtcstats_buffer_free(&b);
+	}
+	if (pid > 0)
+	{
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	printf("# symlink swap: %d inside reads, %d refused, %d outside\n", inside_reads, refused,
+		   leaked);
+	CHECK(pid > 0);
+	CHECK_EQ_LONG(leaked, 0);
+	CHECK(inside_reads > 0 && refused > 0);
+	rtcstats_storage_free(s);
+}
+
 static void
 test_file_size_cap(void)
 {
@@ -933,6 +1002,7 @@ main(void)
 	test_key_rule();
 	test_file_round_trip();
 	test_file_refusals();
+	test_file_symlink_swap();
 	test_file_size_cap();
 	test_file_atomicity();
 	test_file_check();

@@ -27,7 +27,9 @@ CREATE TABLE @extschema@.rtcstats_dumps (
 	created_at			timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	session_start		timestamptz,
 	session_end			timestamptz,
-	blob_url			text NOT NULL,
+	-- one row per object: deleting a row queues its object for purge
+	-- (40-retention.sql), which must not be another row's
+	blob_url			text NOT NULL UNIQUE,
 	metadata			jsonb,
 	client_id			text,
 	rtcstats_user		text,
@@ -39,8 +41,10 @@ CREATE TABLE @extschema@.rtcstats_dumps (
 	claimed_at			timestamptz,
 	claimed_by			text,
 	attempts			integer NOT NULL DEFAULT 0,
+	outages				integer NOT NULL DEFAULT 0,
 	next_attempt_at		timestamptz,
 	last_error			text,
+	failed_at			timestamptz,
 	extracted_at		timestamptz
 );
 
@@ -60,9 +64,11 @@ COMMENT ON COLUMN @extschema@.rtcstats_dumps.host_identifier IS 'Which proxy hos
 COMMENT ON COLUMN @extschema@.rtcstats_dumps.size_bytes IS 'Size of the stored object in bytes.';
 COMMENT ON COLUMN @extschema@.rtcstats_dumps.claimed_at IS 'When a worker claimed the dump for extraction; NULL when not claimed.  A claim older than rtcstats.claim_timeout is taken again.';
 COMMENT ON COLUMN @extschema@.rtcstats_dumps.claimed_by IS 'Name of the worker holding (or last holding) the claim.';
-COMMENT ON COLUMN @extschema@.rtcstats_dumps.attempts IS 'Extraction attempts so far; no more after rtcstats.max_attempts.';
+COMMENT ON COLUMN @extschema@.rtcstats_dumps.attempts IS 'Extraction attempts so far that failed on the dump itself (or are in progress); given up after rtcstats.max_attempts.  Outages do not count.';
+COMMENT ON COLUMN @extschema@.rtcstats_dumps.outages IS 'Attempts in a row that failed because storage or the database was unavailable (retried without limit, after a capped backoff); 0 after a success or a data error.';
 COMMENT ON COLUMN @extschema@.rtcstats_dumps.next_attempt_at IS 'After a failure: not retried before this time (exponential backoff).';
 COMMENT ON COLUMN @extschema@.rtcstats_dumps.last_error IS 'Error of the last failed attempt; NULL once extracted.';
+COMMENT ON COLUMN @extschema@.rtcstats_dumps.failed_at IS 'When extraction was given up (rtcstats.max_attempts data errors): out of the queue until rtcstats_retry_dump(); NULL otherwise.';
 COMMENT ON COLUMN @extschema@.rtcstats_dumps.extracted_at IS 'When the features were stored; NULL until then.';
 
 CREATE INDEX rtcstats_dumps_created_at_idx ON @extschema@.rtcstats_dumps (created_at);
@@ -71,9 +77,13 @@ CREATE INDEX rtcstats_dumps_user_idx ON @extschema@.rtcstats_dumps (rtcstats_use
 CREATE INDEX rtcstats_dumps_conference_idx ON @extschema@.rtcstats_dumps (rtcstats_conference, created_at);
 CREATE INDEX rtcstats_dumps_session_idx ON @extschema@.rtcstats_dumps (rtcstats_session);
 CREATE INDEX rtcstats_dumps_client_id_idx ON @extschema@.rtcstats_dumps (client_id);
--- The work queue: rtcstats_claim_dump() scans only the rows not yet extracted.
-CREATE INDEX rtcstats_dumps_pending_idx ON @extschema@.rtcstats_dumps (created_at, id)
-	WHERE extracted_at IS NULL;
+-- The work queue, in the order rtcstats_claim_dump() takes it: when a dump is
+-- due (its creation, or the end of its backoff).  Given-up dumps are not in
+-- it, and those waiting out a backoff lie beyond now(), so a claim reads only
+-- the rows it may take (and the few that workers hold), however many failed.
+CREATE INDEX rtcstats_dumps_pending_idx
+	ON @extschema@.rtcstats_dumps ((coalesce(next_attempt_at, created_at)), id)
+	WHERE extracted_at IS NULL AND failed_at IS NULL;
 
 /*
  * features_metadata: one row per extracted dump, from the metadata line the

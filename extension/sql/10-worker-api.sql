@@ -9,6 +9,8 @@
  *   SELECT rtcstats_store_features(dump_id, features, analysis);
  *   -- or, on any error:
  *   SELECT rtcstats_record_failure(dump_id, 'could not read dump: ...');
+ *   -- or, when storage or the database was unavailable (an outage):
+ *   SELECT rtcstats_record_outage(dump_id, 'could not fetch ...: storage unreachable');
  *
  * Claim in a short transaction of its own, fetch and extract outside any
  * transaction (a snapshot held across I/O pins xmin), store in one.
@@ -40,9 +42,10 @@ COMMENT ON FUNCTION @extschema@._rtcstats_setting(text, text) IS
 'Internal: current_setting(name) or default_value when unset or empty.';
 
 /*
- * rtcstats.max_attempts and rtcstats.claim_timeout as values.  The C side
- * defines claim_timeout with a time unit, so current_setting() shows it as
- * e.g. "10min", which is valid interval input; a bare number is seconds.
+ * rtcstats.max_attempts, rtcstats.claim_timeout and rtcstats.retry_delay as
+ * values.  The C side defines the times with a unit, so current_setting()
+ * shows them as e.g. "10min", which is valid interval input; a bare number
+ * is seconds.
  */
 CREATE FUNCTION @extschema@._rtcstats_max_attempts()
 RETURNS integer
@@ -51,54 +54,96 @@ AS $$
 	SELECT @extschema@._rtcstats_setting('rtcstats.max_attempts'::text, '5'::text)::integer
 $$;
 
-CREATE FUNCTION @extschema@._rtcstats_claim_timeout()
+CREATE FUNCTION @extschema@._rtcstats_interval_setting(name text, default_value text)
 RETURNS interval
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
 	SELECT CASE WHEN v OPERATOR(pg_catalog.~) '^\s*[0-9]+\s*$'::text
 				THEN pg_catalog.make_interval(secs => v::double precision)
 		   ELSE v::interval END
-	FROM (SELECT @extschema@._rtcstats_setting('rtcstats.claim_timeout'::text, '10min'::text) AS v) s
+	FROM (SELECT @extschema@._rtcstats_setting(name, default_value) AS v) s
+$$;
+
+CREATE FUNCTION @extschema@._rtcstats_claim_timeout()
+RETURNS interval
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT @extschema@._rtcstats_interval_setting('rtcstats.claim_timeout'::text, '10min'::text)
+$$;
+
+CREATE FUNCTION @extschema@._rtcstats_retry_delay()
+RETURNS interval
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT @extschema@._rtcstats_interval_setting('rtcstats.retry_delay'::text, '1min'::text)
 $$;
 
 COMMENT ON FUNCTION @extschema@._rtcstats_max_attempts() IS
 'Internal: rtcstats.max_attempts, 5 when unset.';
+COMMENT ON FUNCTION @extschema@._rtcstats_interval_setting(text, text) IS
+'Internal: a time setting (a number of seconds or an interval) as an interval.';
 COMMENT ON FUNCTION @extschema@._rtcstats_claim_timeout() IS
 'Internal: rtcstats.claim_timeout as an interval, 10 minutes when unset.';
+COMMENT ON FUNCTION @extschema@._rtcstats_retry_delay() IS
+'Internal: rtcstats.retry_delay as an interval, 1 minute when unset.';
 
 /*
- * rtcstats_claim_dump: the oldest dump that is not extracted, has attempts
- * left, is not claimed (or its claim is older than rtcstats.claim_timeout:
- * the worker holding it died) and is not waiting out a failure's backoff.
- * SKIP LOCKED lets any number of workers claim concurrently without ever
- * getting the same row.  The attempt is counted here, not on failure, so a
- * dump that crashes its worker (and never reaches rtcstats_record_failure)
- * still runs out of attempts.
+ * rtcstats_claim_dump: the dump that has been due longest (since it was
+ * inserted, or since its backoff ended) among those not extracted, not given
+ * up and not claimed (or whose claim is older than rtcstats.claim_timeout:
+ * the worker holding it died).  SKIP LOCKED lets any number of workers claim
+ * concurrently without ever getting the same row.  The scan follows
+ * rtcstats_dumps_pending_idx up to now(), so given-up dumps and those
+ * waiting out a backoff are never read.
+ *
+ * The attempt is counted here, not on failure, so a dump that crashes its
+ * worker (and never reaches rtcstats_record_failure) still runs out of
+ * attempts: one found here with none left is given up (failed_at) and the
+ * next is taken.  An outage gives the attempt back (rtcstats_record_outage).
  */
 CREATE FUNCTION @extschema@.rtcstats_claim_dump(worker text DEFAULT NULL)
 RETURNS TABLE (dump_id uuid, blob_url text)
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
-	UPDATE @extschema@.rtcstats_dumps AS d
-	SET claimed_at = pg_catalog.now(),
-		claimed_by = coalesce($1, pg_catalog.current_setting('application_name') || ' pid '
-							  || pg_catalog.pg_backend_pid()),
-		attempts = d.attempts + 1
-	WHERE d.id = (SELECT c.id
-				  FROM @extschema@.rtcstats_dumps AS c
-				  WHERE c.extracted_at IS NULL
-					AND c.attempts < @extschema@._rtcstats_max_attempts()
-					AND (c.claimed_at IS NULL
-						 OR c.claimed_at < pg_catalog.now() - @extschema@._rtcstats_claim_timeout())
-					AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= pg_catalog.now())
-				  ORDER BY c.created_at, c.id
-				  LIMIT 1
-				  FOR UPDATE SKIP LOCKED)
-	RETURNING d.id, d.blob_url
+DECLARE
+	c			record;
+	max_att		integer := @extschema@._rtcstats_max_attempts();
+	stale		timestamptz := pg_catalog.now() - @extschema@._rtcstats_claim_timeout();
+BEGIN
+	LOOP
+		SELECT x.id, x.attempts INTO c
+		FROM @extschema@.rtcstats_dumps AS x
+		WHERE x.extracted_at IS NULL AND x.failed_at IS NULL
+		  AND coalesce(x.next_attempt_at, x.created_at) <= pg_catalog.now()
+		  AND (x.claimed_at IS NULL OR x.claimed_at < stale)
+		ORDER BY coalesce(x.next_attempt_at, x.created_at), x.id
+		LIMIT 1
+		FOR UPDATE SKIP LOCKED;
+		IF NOT FOUND THEN
+			RETURN;
+		END IF;
+		IF c.attempts < max_att THEN
+			RETURN QUERY
+			UPDATE @extschema@.rtcstats_dumps AS d
+			SET claimed_at = pg_catalog.now(),
+				claimed_by = coalesce(worker, pg_catalog.current_setting('application_name') || ' pid '
+									  || pg_catalog.pg_backend_pid()),
+				attempts = d.attempts + 1
+			WHERE d.id = c.id
+			RETURNING d.id, d.blob_url;
+			RETURN;
+		END IF;
+		-- its attempts ran out without a recorded failure (its workers died)
+		UPDATE @extschema@.rtcstats_dumps AS d
+		SET failed_at = pg_catalog.now(), claimed_at = NULL,
+			last_error = coalesce(d.last_error, pg_catalog.format('gave up after %s attempts', d.attempts))
+		WHERE d.id = c.id;
+	END LOOP;
+END
 $$;
 
 COMMENT ON FUNCTION @extschema@.rtcstats_claim_dump(text) IS
-'Claims the oldest dump waiting for extraction (FOR UPDATE SKIP LOCKED) for worker; returns no row when there is none.';
+'Claims the dump due longest for extraction (FOR UPDATE SKIP LOCKED) for worker; returns no row when there is none.';
 
 /*
  * A time as upstream prints it (a JSON number, ms since the epoch) as a
@@ -364,7 +409,8 @@ BEGIN
 		CASE WHEN pg_catalog.jsonb_typeof(analysis) = 'object' THEN analysis END);
 
 	UPDATE @extschema@.rtcstats_dumps AS x
-	SET extracted_at = pg_catalog.now(), claimed_at = NULL, last_error = NULL, next_attempt_at = NULL
+	SET extracted_at = pg_catalog.now(), claimed_at = NULL, last_error = NULL, next_attempt_at = NULL,
+		outages = 0, failed_at = NULL
 	WHERE x.id = d.id;
 END
 $$;
@@ -373,27 +419,71 @@ COMMENT ON FUNCTION @extschema@.rtcstats_store_features(uuid, jsonb, jsonb) IS
 'Stores the features (and analysis) of a dump, replacing any stored before, and marks it extracted.';
 
 /*
- * rtcstats_record_failure: the attempt failed (unreadable object, corrupt
- * dump, ...).  The dump stays unextracted and is retried after a backoff that
- * doubles with every attempt: 1 min, 2, 4, ... capped at 1 hour, until
- * rtcstats.max_attempts attempts were made.  A dump that no longer exists
- * (deleted meanwhile) is ignored.
+ * A failed attempt, both kinds: the error kept, the claim released, and the
+ * next attempt after a backoff.  A data error (outage false) spends the
+ * attempt rtcstats_claim_dump counted and gives the dump up after
+ * rtcstats.max_attempts; an outage gives the attempt back and counts the
+ * outages in a row instead.
  */
-CREATE FUNCTION @extschema@.rtcstats_record_failure(dump_id uuid, error text)
+CREATE FUNCTION @extschema@._rtcstats_fail_attempt(dump_id uuid, error text, outage boolean)
 RETURNS void
 LANGUAGE sql VOLATILE
 AS $$
 	UPDATE @extschema@.rtcstats_dumps AS d
 	SET last_error = pg_catalog.left(coalesce($2, 'unknown error'), 4000),
 		claimed_at = NULL,
-		next_attempt_at = pg_catalog.now()
-			+ least(pg_catalog.make_interval(mins => 1) * pg_catalog.power(2, least(greatest(d.attempts - 1, 0), 20)::double precision),
-							   pg_catalog.make_interval(hours => 1))
+		attempts = CASE WHEN $3 THEN greatest(d.attempts - 1, 0) ELSE d.attempts END,
+		outages = CASE WHEN $3 THEN d.outages + 1 ELSE 0 END,
+		failed_at = CASE WHEN NOT $3 AND d.attempts >= @extschema@._rtcstats_max_attempts()
+						 THEN pg_catalog.now() END,
+		next_attempt_at = pg_catalog.now() + @extschema@._rtcstats_retry_delay()
+			* CASE WHEN $3 THEN least(pg_catalog.power(2, least(d.outages, 20)::double precision), 5)
+				   ELSE least(pg_catalog.power(2, least(greatest(d.attempts - 1, 0), 20)::double precision), 60) END
 	WHERE d.id = $1 AND d.extracted_at IS NULL
 $$;
 
+COMMENT ON FUNCTION @extschema@._rtcstats_fail_attempt(uuid, text, boolean) IS
+'Internal: records a failed attempt, a data error or an outage.';
+
+/*
+ * rtcstats_record_failure: the attempt failed on the dump itself (the
+ * object is not a dump, is corrupt, is missing, or its features could not
+ * be stored).  The dump stays unextracted and is retried after a backoff
+ * that doubles with every attempt: rtcstats.retry_delay (1 min), 2x, 4x, ...
+ * capped at 60x (1 hour), until rtcstats.max_attempts attempts were made;
+ * then it is given up (failed_at), out of the queue until
+ * rtcstats_retry_dump().  A dump that no longer exists (deleted meanwhile)
+ * is ignored.
+ */
+CREATE FUNCTION @extschema@.rtcstats_record_failure(dump_id uuid, error text)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT @extschema@._rtcstats_fail_attempt($1, $2, false)
+$$;
+
 COMMENT ON FUNCTION @extschema@.rtcstats_record_failure(uuid, text) IS
-'Records a failed extraction attempt: the error, and a retry after an exponential backoff (1 minute doubling, at most 1 hour).';
+'Records a failed extraction attempt (a data error): the error, and a retry after an exponential backoff (rtcstats.retry_delay doubling, at most 60 times it); given up after rtcstats.max_attempts.';
+
+/*
+ * rtcstats_record_outage: the attempt failed because storage or the
+ * database could not be reached (connection refused, timeout, HTTP 5xx or
+ * another storage error, I/O error, disk full, deadlock): nothing is known
+ * to be wrong with the dump.  The attempt rtcstats_claim_dump counted is
+ * given back, so an outage of any length never gives a dump up; it is
+ * retried after a backoff that doubles per outage in a row from
+ * rtcstats.retry_delay up to 5 times it (5 min), so that the queue drains
+ * soon after storage is back.
+ */
+CREATE FUNCTION @extschema@.rtcstats_record_outage(dump_id uuid, error text)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+	SELECT @extschema@._rtcstats_fail_attempt($1, $2, true)
+$$;
+
+COMMENT ON FUNCTION @extschema@.rtcstats_record_outage(uuid, text) IS
+'Records an attempt that failed on an outage (storage or database unavailable): the error, the attempt given back, and a retry after a capped backoff (rtcstats.retry_delay doubling, at most 5 times it).';
 
 /*
  * rtcstats_retry_dump: an operator's reset after fixing the cause (storage
@@ -406,7 +496,8 @@ LANGUAGE sql VOLATILE
 AS $$
 	WITH u AS (
 		UPDATE @extschema@.rtcstats_dumps AS d
-		SET attempts = 0, next_attempt_at = NULL, claimed_at = NULL, extracted_at = NULL
+		SET attempts = 0, outages = 0, next_attempt_at = NULL, claimed_at = NULL, extracted_at = NULL,
+			failed_at = NULL
 		WHERE d.id = $1
 		RETURNING 1
 	)

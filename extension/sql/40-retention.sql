@@ -165,22 +165,34 @@ COMMENT ON PROCEDURE @extschema@.rtcstats_delete_old_dumps(interval, integer) IS
  * a failure's backoff.  The purger deletes each from storage, then calls
  * rtcstats_object_deleted(blob_url) (or with the error).  Objects that are
  * already gone count as deleted (the storage clients treat a missing object
- * as success).
+ * as success).  An object that a row refers to again (blob_url is unique:
+ * a dump inserted anew after its row was deleted) is never handed out: it
+ * leaves the queue instead.
  */
 CREATE FUNCTION @extschema@.rtcstats_claim_deleted_objects(max_objects integer DEFAULT 100)
 RETURNS TABLE (blob_url text)
 LANGUAGE sql VOLATILE
 AS $$
+	WITH c AS (
+		SELECT q.blob_url,
+			   EXISTS (SELECT FROM @extschema@.rtcstats_dumps AS d
+					   WHERE d.blob_url OPERATOR(pg_catalog.=) q.blob_url) AS in_use
+		FROM @extschema@.rtcstats_deleted_objects AS q
+		WHERE (q.claimed_at IS NULL
+			   OR q.claimed_at < pg_catalog.now() - @extschema@._rtcstats_claim_timeout())
+		  AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= pg_catalog.now())
+		ORDER BY q.deleted_at
+		LIMIT greatest($1, 0)
+		FOR UPDATE SKIP LOCKED
+	), in_use AS (
+		DELETE FROM @extschema@.rtcstats_deleted_objects AS o
+		USING c
+		WHERE o.blob_url OPERATOR(pg_catalog.=) c.blob_url AND c.in_use
+	)
 	UPDATE @extschema@.rtcstats_deleted_objects AS o
 	SET claimed_at = pg_catalog.now(), attempts = o.attempts + 1
-	WHERE o.blob_url IN (SELECT c.blob_url
-						 FROM @extschema@.rtcstats_deleted_objects AS c
-						 WHERE (c.claimed_at IS NULL
-								OR c.claimed_at < pg_catalog.now() - @extschema@._rtcstats_claim_timeout())
-						   AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= pg_catalog.now())
-						 ORDER BY c.deleted_at
-						 LIMIT greatest($1, 0)
-						 FOR UPDATE SKIP LOCKED)
+	FROM c
+	WHERE o.blob_url OPERATOR(pg_catalog.=) c.blob_url AND NOT c.in_use
 	RETURNING o.blob_url
 $$;
 

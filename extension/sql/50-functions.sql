@@ -44,11 +44,12 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'rtcstats_extract_features'
 LANGUAGE C STRICT VOLATILE;
 
--- claim and extract up to max_dumps pending dumps (for pg_cron); returns how many
-CREATE FUNCTION @extschema@.rtcstats_extract_pending(max_dumps integer DEFAULT 100)
-RETURNS integer
+-- claim and extract up to max_dumps pending dumps (for pg_cron), committing
+-- per dump: CALL rtcstats_extract_pending(100); "extracted" says how many
+CREATE PROCEDURE @extschema@.rtcstats_extract_pending(max_dumps integer DEFAULT 100,
+													  INOUT extracted integer DEFAULT NULL)
 AS 'MODULE_PATHNAME', 'rtcstats_extract_pending'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C;
 
 -- anonymization (section 7 of the dump format)
 CREATE FUNCTION @extschema@.rtcstats_obfuscate_address(address text)
@@ -74,4 +75,4 @@ LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION @extschema@.rtcstats_dump_events(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rtcstats_fetch_dump(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.rtcstats_extract_features(uuid) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.rtcstats_extract_pending(integer) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.rtcstats_extract_pending(integer, integer) FROM PUBLIC;

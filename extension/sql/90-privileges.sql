@@ -42,9 +42,11 @@ BEGIN
 			   p.prokind OPERATOR(pg_catalog.=) 'f'
 			   AND CASE WHEN l.lanname OPERATOR(pg_catalog.=) ANY ('{sql,plpgsql}'::text[]) THEN
 					-- inlined helpers, qualified throughout
-					p.proname OPERATOR(pg_catalog.<>) ALL ('{_rtcstats_setting,_rtcstats_max_attempts,_rtcstats_claim_timeout,_rtcstats_epoch_ms,_rtcstats_snake_case,_rtcstats_json_text,_rtcstats_json_number}'::text[])
+					p.proname OPERATOR(pg_catalog.<>) ALL ('{_rtcstats_setting,_rtcstats_max_attempts,_rtcstats_interval_setting,_rtcstats_claim_timeout,_rtcstats_retry_delay,_rtcstats_epoch_ms,_rtcstats_snake_case,_rtcstats_json_text,_rtcstats_json_number}'::text[])
 				   ELSE
-					-- the C functions that run SQL (SPI)
+					-- the C functions that run SQL (SPI); the procedure
+					-- rtcstats_extract_pending (C) cannot be pinned and qualifies
+					-- every name it runs (extract.c)
 					p.proname OPERATOR(pg_catalog.=) ANY ('{rtcstats_fetch_dump,rtcstats_extract_features,rtcstats_extract_pending}'::text[])
 					OR (p.proname OPERATOR(pg_catalog.=) 'rtcstats_dump_events'
 						AND p.proargtypes[0] OPERATOR(pg_catalog.=) 'pg_catalog.uuid'::pg_catalog.regtype)
@@ -72,6 +74,7 @@ $$;
 ALTER FUNCTION @extschema@.rtcstats_claim_dump(text) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.rtcstats_store_features(uuid, jsonb, jsonb) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.rtcstats_record_failure(uuid, text) SECURITY DEFINER;
+ALTER FUNCTION @extschema@.rtcstats_record_outage(uuid, text) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.rtcstats_claim_deleted_objects(integer) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.rtcstats_object_deleted(text, text) SECURITY DEFINER;
 ALTER FUNCTION @extschema@._rtcstats_queue_deleted_objects() SECURITY DEFINER;
@@ -107,6 +110,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.rtcstats_claim_dump(text),
 	@extschema@.rtcstats_store_features(uuid, jsonb, jsonb),
 	@extschema@.rtcstats_record_failure(uuid, text),
+	@extschema@.rtcstats_record_outage(uuid, text),
 	@extschema@.rtcstats_claim_deleted_objects(integer),
 	@extschema@.rtcstats_object_deleted(text, text),
 	@extschema@.rtcstats_fetch_dump(uuid)

@@ -137,12 +137,24 @@ rtcstats_raise(const char *what, const rtcstats_error *err)
 }
 
 /*
+ * True when an error (its SQLSTATE) is an outage, not the dump's fault: the
+ * rule both extraction paths follow (core/src/error.c), so the in-database
+ * workers and rtcstats-worker spend attempts on the same failures.
+ */
+bool
+rtcstats_is_outage(int sqlerrcode)
+{
+	return rtcstats_sqlstate_is_outage(unpack_sql_state(sqlerrcode));
+}
+
+/*
  * In a background worker's PG_CATCH: writes the error to the server log,
  * leaves the failed transaction and returns the error's text ("message:
- * detail") allocated in cxt, for the row that records the failure.
+ * detail") allocated in cxt, for the row that records the failure; its
+ * SQLSTATE in *sqlerrcode unless NULL.
  */
 char *
-rtcstats_worker_recover(MemoryContext cxt)
+rtcstats_worker_recover(MemoryContext cxt, int *sqlerrcode)
 {
 	ErrorData  *edata;
 
@@ -153,5 +165,7 @@ rtcstats_worker_recover(MemoryContext cxt)
 	FlushErrorState();
 	AbortOutOfAnyTransaction();
 	RESUME_INTERRUPTS();
+	if (sqlerrcode != NULL)
+		*sqlerrcode = edata->sqlerrcode;
 	return edata->detail ? psprintf("%s: %s", edata->message, edata->detail) : edata->message;
 }

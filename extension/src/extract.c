@@ -167,6 +167,7 @@ static kept_plan blob_url_plan = {"SELECT blob_url FROM %s.rtcstats_dumps WHERE 
 static kept_plan store_plan = {"SELECT %s.rtcstats_store_features($1, $2, $3)", 3, {UUIDOID, JSONBOID, JSONBOID}};
 static kept_plan claim_plan = {"SELECT dump_id, blob_url FROM %s.rtcstats_claim_dump($1)", 1, {TEXTOID}};
 static kept_plan failure_plan = {"SELECT %s.rtcstats_record_failure($1, $2)", 2, {UUIDOID, TEXTOID}};
+static kept_plan outage_plan = {"SELECT %s.rtcstats_record_outage($1, $2)", 2, {UUIDOID, TEXTOID}};
 
 static SPIPlanPtr
 plan_for(kept_plan *k, const char *schema)
@@ -314,14 +315,19 @@ rtcstats_claim_one(MemoryContext cxt, const char *worker, Datum *id, char **url)
 	return found;
 }
 
-/* rtcstats_record_failure(id, message) through SPI (10-worker-api.sql). */
+/*
+ * The failed attempt on dump id, through SPI (10-worker-api.sql): an outage
+ * (by the error's SQLSTATE, rtcstats_is_outage) with rtcstats_record_outage,
+ * which gives the attempt back, a data error with rtcstats_record_failure.
+ */
 void
-rtcstats_record_failure(Datum dump_id, const char *message)
+rtcstats_record_failure(Datum dump_id, const char *message, int sqlerrcode)
 {
 	const char *schema = rtcstats_ext_schema();
 	Datum		values[2] = {dump_id, CStringGetTextDatum(message)};
 
 	SPI_connect();
-	run_plan(&failure_plan, schema, values, NULL, false, 0);
+	run_plan(rtcstats_is_outage(sqlerrcode) ? &outage_plan : &failure_plan, schema, values,
+			 NULL, false, 0);
 	SPI_finish();
 }

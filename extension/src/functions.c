@@ -17,11 +17,14 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/pquery.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
@@ -157,6 +160,7 @@ events_of_bytes(FunctionCallInfo fcinfo, const char *what, const char *data, siz
 	events_state st;
 	rtcstats_error err;
 	rtcstats_status rc = RTCSTATS_OK;
+	bool		stopped = false;
 
 	rtcstats_init_materialized_srf(fcinfo, 0);
 	st.store = rsinfo->setResult;
@@ -173,17 +177,33 @@ events_of_bytes(FunctionCallInfo fcinfo, const char *what, const char *data, siz
 		size_t		n = Min(len, FEED_CHUNK);
 
 		if (QueryCancelPending || ProcDiePending)
+			stopped = true;
+		if (stopped)
 			break;
 		rc = rtcstats_reader_feed(r, data, n, &err);
 		data += n;
 		len -= n;
 	}
-	if (rc == RTCSTATS_OK && !(QueryCancelPending || ProcDiePending))
+	if (QueryCancelPending || ProcDiePending)
+		stopped = true;
+	if (rc == RTCSTATS_OK && !stopped)
 		rc = rtcstats_reader_finish(r, &err);
 	rtcstats_reader_free(r);
 	if (st.error)
 		ReThrowError(st.error);
 	CHECK_FOR_INTERRUPTS();
+
+	/*
+	 * A cancel that stopped the loop always raises, even if the interrupt
+	 * was not processed just now (held off, or already taken by a callee
+	 * that swallowed it): the rows so far are never returned as if they
+	 * were the whole dump.
+	 */
+	if (stopped || rc == RTCSTATS_ERR_CANCELLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request"),
+				 errdetail("The events of the dump were read only in part.")));
 	if (rc != RTCSTATS_OK)
 		rtcstats_raise(what, &err);
 	MemoryContextDelete(st.row_cxt);
@@ -252,26 +272,47 @@ typedef struct pending_step
 	const char *worker;
 	Datum		id;
 	char	   *url;
+	char	   *message;		/* the failure to record */
+	int			sqlerrcode;		/* its SQLSTATE: an outage or a data error */
 	bool		claimed;
 } pending_step;
+
+/*
+ * A snapshot for the SQL of a step.  Called with CALL outside a transaction
+ * block, the procedure has none after a commit until it runs SQL again (the
+ * portal's, released by the next commit), so none is held across a fetch.
+ */
+static void
+ensure_snapshot(void)
+{
+	if (!ActiveSnapshotSet())
+		EnsurePortalSnapshotExists();
+}
 
 static void
 step_claim(pending_step *st)
 {
+	ensure_snapshot();
 	st->claimed = rtcstats_claim_one(st->cxt, st->worker, &st->id, &st->url);
 }
 
+/* fetch and extract with no snapshot, then store */
 static void
 step_extract(pending_step *st)
 {
-	(void) rtcstats_extract_one(st->id, st->url);
+	rtcstats_extracted ex;
+
+	rtcstats_fetch_extract(st->id, st->url, &ex);
+	CHECK_FOR_INTERRUPTS();
+	ensure_snapshot();
+	rtcstats_store(st->id, &ex);
 }
 
-/* st->url holds the failure message by then */
 static void
-step_fail_url(pending_step *st)
+step_fail(pending_step *st)
 {
-	rtcstats_record_failure(st->id, st->url);
+	ensure_snapshot();
+	rtcstats_record_failure(st->id, st->message, st->sqlerrcode);
 }
 
 /*
@@ -316,44 +357,63 @@ in_subxact(void (*fn) (pending_step *), pending_step *st, ErrorData **edata_out)
 	return ok;
 }
 
+/* Ends the transaction of a step when the procedure may (CALL at top level). */
+static void
+commit_step(bool nonatomic)
+{
+	if (nonatomic)
+		SPI_commit();
+}
+
 /*
- * rtcstats_extract_pending(max_dumps integer) -> integer, for pg_cron:
- * claims and extracts up to max_dumps eligible dumps, each in its own
- * subtransaction, so a bad dump gets its failure recorded
- * (rtcstats_record_failure: backoff, then given up after
- * rtcstats.max_attempts) and the others go on.  The claim commits in a
- * subtransaction of its own, so the attempt counts even though the
- * extraction is rolled back.  Returns the number extracted.
+ * CALL rtcstats_extract_pending(max_dumps integer, INOUT extracted integer),
+ * for pg_cron: claims and extracts up to max_dumps eligible dumps, as the
+ * background workers do.  Called outside a transaction block it commits
+ * after the claim and after each dump, so the row locks go with each dump
+ * and no snapshot (xmin) is held across the fetches; inside one (CALL in a
+ * BEGIN block) it runs in the caller's transaction.  Each step runs in a
+ * subtransaction, so a bad dump gets its failure recorded (an outage with
+ * rtcstats_record_outage, a data error with rtcstats_record_failure) and the
+ * others go on.  Returns the number extracted in "extracted".
  */
 Datum
 rtcstats_extract_pending(PG_FUNCTION_ARGS)
 {
-	int32		max_dumps = PG_GETARG_INT32(0);
+	bool		nonatomic = fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+	int32		max_dumps;
 	pending_step st;
 	int32		done = 0;
+	TupleDesc	desc;
+	Datum		values[1];
+	bool		nulls[1] = {false};
+	MemoryContext call_cxt = CurrentMemoryContext;
 
-	if (max_dumps < 0)
+	if (PG_ARGISNULL(0) || PG_GETARG_INT32(0) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_dumps must not be negative")));
+				 errmsg("max_dumps must not be negative or null")));
+	max_dumps = PG_GETARG_INT32(0);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "rtcstats_extract_pending must be a procedure with an INOUT argument");
+	desc = CreateTupleDescCopy(desc);
 	st.worker = psprintf("rtcstats_extract_pending pid %d", MyProcPid);
-	st.cxt = AllocSetContextCreate(CurrentMemoryContext, "rtcstats_extract_pending",
-								   ALLOCSET_DEFAULT_SIZES);
+	st.cxt = AllocSetContextCreate(call_cxt, "rtcstats_extract_pending", ALLOCSET_DEFAULT_SIZES);
+	if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 
 	for (int32 i = 0; i < max_dumps; i++)
 	{
-		MemoryContext old;
 		ErrorData  *edata = NULL;
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(st.cxt);
-		old = MemoryContextSwitchTo(st.cxt);
+		MemoryContextSwitchTo(st.cxt);
 		(void) in_subxact(step_claim, &st, NULL);
+		commit_step(nonatomic);
+		MemoryContextSwitchTo(st.cxt);
 		if (!st.claimed)
-		{
-			MemoryContextSwitchTo(old);
 			break;
-		}
 		if (in_subxact(step_extract, &st, &edata))
 			done++;
 		else
@@ -363,12 +423,16 @@ rtcstats_extract_pending(PG_FUNCTION_ARGS)
 					 errmsg("%s", edata->message),
 					 edata->detail ? errdetail("%s", edata->detail) : 0));
 			/* record_failure's message: the error and its detail */
-			st.url = edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
+			st.message = edata->detail ? psprintf("%s: %s", edata->message, edata->detail)
 				: edata->message;
-			(void) in_subxact(step_fail_url, &st, NULL);
+			st.sqlerrcode = edata->sqlerrcode;
+			(void) in_subxact(step_fail, &st, NULL);
 		}
-		MemoryContextSwitchTo(old);
+		commit_step(nonatomic);
 	}
+	MemoryContextSwitchTo(call_cxt);
+	SPI_finish();
 	MemoryContextDelete(st.cxt);
-	PG_RETURN_INT32(done);
+	values[0] = Int32GetDatum(done);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -220,7 +220,7 @@ rtcstats_purge_batch(MemoryContext cxt, const char *worker_name)
 		 * e.g. an unusable storage configuration: the objects not reached
 		 * get its message (and the backoff), those done their own result.
 		 */
-		char	   *message = rtcstats_worker_recover(cxt);
+		char	   *message = rtcstats_worker_recover(cxt, NULL);
 
 		for (int i = done; i < n; i++)
 		{

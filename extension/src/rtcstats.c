@@ -38,6 +38,7 @@ int			rtcstats_workers = 1;
 char	   *rtcstats_database = NULL;
 int			rtcstats_max_attempts = 5;
 int			rtcstats_claim_timeout_s = 600;
+int			rtcstats_retry_delay_s = 60;
 int			rtcstats_naptime_ms = 10000;
 
 void		_PG_init(void);
@@ -166,6 +167,11 @@ _PG_init(void)
 	DefineCustomIntVariable("rtcstats.claim_timeout",
 							gettext_noop("Age after which a worker's claim on a dump is taken to be dead."),
 							NULL, &rtcstats_claim_timeout_s, 600, 1, 7 * 24 * 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("rtcstats.retry_delay",
+							gettext_noop("First backoff after a failed extraction attempt."),
+							gettext_noop("Doubles per failure: up to 60 times this after data errors, 5 times after outages."),
+							&rtcstats_retry_delay_s, 60, 1, 24 * 3600,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("rtcstats.naptime",
 							gettext_noop("Longest time an idle worker sleeps before looking for dumps."),

@@ -25,12 +25,14 @@ extern int	rtcstats_workers;
 extern char *rtcstats_database;
 extern int	rtcstats_max_attempts;
 extern int	rtcstats_claim_timeout_s;
+extern int	rtcstats_retry_delay_s;
 extern int	rtcstats_naptime_ms;
 
 /* errors.c: a core status as an ereport; a background worker's recovery from one */
 extern int	rtcstats_errcode(rtcstats_status code);
 extern void rtcstats_raise(const char *what, const rtcstats_error *err) pg_attribute_noreturn();
-extern char *rtcstats_worker_recover(MemoryContext cxt);
+extern char *rtcstats_worker_recover(MemoryContext cxt, int *sqlerrcode);
+extern bool rtcstats_is_outage(int sqlerrcode);
 
 /* storage_access.c */
 extern rtcstats_storage *rtcstats_storage_open(void);
@@ -56,7 +58,7 @@ extern void rtcstats_fetch_extract(Datum dump_id, const char *blob_url,
 extern void rtcstats_store(Datum dump_id, const rtcstats_extracted *ex);
 extern Datum rtcstats_extract_one(Datum dump_id, const char *blob_url);
 extern bool rtcstats_claim_one(MemoryContext cxt, const char *worker, Datum *id, char **url);
-extern void rtcstats_record_failure(Datum dump_id, const char *message);
+extern void rtcstats_record_failure(Datum dump_id, const char *message, int sqlerrcode);
 
 /* shmem.c: the workers' latches, woken when a dump row is inserted */
 extern void rtcstats_shmem_install_hooks(void);

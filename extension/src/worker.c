@@ -80,16 +80,19 @@ reload_if_asked(void)
 	}
 }
 
-/* Records the failure of dump id in a transaction of its own; never raises. */
+/*
+ * Records the failure of dump id (an outage or a data error, by sqlerrcode)
+ * in a transaction of its own; never raises.
+ */
 static void
-record_failure_safely(Datum id, const char *message, MemoryContext cxt)
+record_failure_safely(Datum id, const char *message, int sqlerrcode, MemoryContext cxt)
 {
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		rtcstats_record_failure(id, message);
+		rtcstats_record_failure(id, message, sqlerrcode);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 	}
@@ -197,7 +200,10 @@ process_one(MemoryContext dump_cxt, const char *worker_name, bool *warned_missin
 	}
 	PG_CATCH();
 	{
-		record_failure_safely(id, rtcstats_worker_recover(dump_cxt), dump_cxt);
+		int			sqlerrcode;
+		char	   *message = rtcstats_worker_recover(dump_cxt, &sqlerrcode);
+
+		record_failure_safely(id, message, sqlerrcode, dump_cxt);
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);

@@ -436,7 +436,7 @@ pg_rehearsal() {
 		runuser -u postgres -- psql -X -At -h "$rd/sock" -d "$db" -c "select extversion from pg_extension where extname = 'rtcstats'" \
 			-c "show rtcstats.storage_url" -c "show rtcstats.s3_endpoint" -c "show rtcstats.database" &&
 		runuser -u postgres -- psql -X -At -h "$rd/sock" -d postgres \
-			-c "select cron.schedule_in_database('rtcstats-extract', '* * * * *', 'select rtcstats_extract_pending(10)', '$db') > 0"
+			-c "select cron.schedule_in_database('rtcstats-extract', '* * * * *', 'call rtcstats_extract_pending(10)', '$db') > 0"
 	} 2>&1) || rc=$?
 	(cd / && runuser -u postgres -- "$pgbin/pg_ctl" -D "$rd/data" -m fast -w stop) >/dev/null 2>&1
 	local want; want=$(. "$envf"; printf '%s\n%s\n%s\nt' "$RTCSTATS_STORAGE_URL" "$RTCSTATS_S3_ENDPOINT" "$POSTGRES_DB")

@@ -305,4 +305,61 @@ check "objects deleted from storage ($before before, $after after)" test "$after
 check "purges logged" test "$(grep -c 'event=purged' "$log")" -ge 300
 check "/etc/passwd untouched" test -s /etc/passwd
 
+# 6. SIGTERM just before the wait ends it at once: the signal arrives while the
+# worker's claim is blocked (another session holds a lock on rtcstats_dumps);
+# the claim then returns nothing and the worker would wait its --poll-interval
+# (30 s) unless the wait notices the signal that came before it
+"$W" --dsn "$DSN" --poll-interval 30 --no-purge 2>"$log" &
+wpid=$!
+wait_started() { for _ in $(seq 100); do grep -q 'event=started' "$log" && return 0; sleep 0.1; done; return 1; }
+wait_started; sleep 1
+psql_q -c "BEGIN; LOCK TABLE rtcstats_dumps IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT" >/dev/null &
+lpid=$!
+sleep 0.5
+psql_q -c "NOTIFY rtcstats_dumps" >/dev/null	# wakes the worker: it claims, and blocks
+sleep 1
+blocked=$(psql_q -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rtcstats-worker' AND wait_event_type = 'Lock'")
+t0=$(date +%s%N)
+kill -TERM "$wpid"
+wait "$wpid"; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait "$lpid"
+check "SIGTERM while the claim was blocked ($blocked blocked): exit 0 when the lock goes, not after the 30 s poll (${ms} ms)" \
+	test "$rc" = 0 -a "$blocked" = 1 -a "$ms" -lt 10000
+# and a SIGTERM during the wait itself
+"$W" --dsn "$DSN" --poll-interval 30 --no-purge 2>"$log" &
+wpid=$!
+wait_started; sleep 0.5
+t0=$(date +%s%N)
+kill -TERM "$wpid"; wait "$wpid"; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "SIGTERM during the wait: exit 0 at once (${ms} ms)" test "$rc" = 0 -a "$ms" -lt 2000
+
+# 7. name resolution: a role that can create objects in a schema early in the
+# search_path plants functions of the worker API's names; the worker calls the
+# extension's own (looked up in pg_extension, or --schema), never these
+psql_q -c "CREATE SCHEMA planted" -c "CREATE TABLE planted.calls (f text)" -c "
+	CREATE FUNCTION planted.rtcstats_claim_dump(w text) RETURNS TABLE (dump_id uuid, blob_url text)
+	LANGUAGE sql AS \$\$ INSERT INTO planted.calls VALUES ('claim') RETURNING NULL::uuid, NULL::text \$\$" -c "
+	CREATE FUNCTION planted.rtcstats_store_features(uuid, jsonb, jsonb) RETURNS void
+	LANGUAGE sql AS \$\$ INSERT INTO planted.calls VALUES ('store') \$\$" -c "
+	CREATE FUNCTION planted.quote_ident(text) RETURNS text
+	LANGUAGE sql AS \$\$ INSERT INTO planted.calls VALUES ('quote_ident') RETURNING 'planted' \$\$" \
+	-c "ALTER DATABASE rtcstats SET search_path = planted, public" >/dev/null
+id=$(cat /proc/sys/kernel/random/uuid)
+gzip -c test/corpus/dumps/audio-only.rtcstats >"$store/$id.gz"; chown postgres: "$store/$id.gz"
+psql_q -c "INSERT INTO public.rtcstats_dumps (id, blob_url) VALUES ('$id', 'file://$store/$id.gz')"
+"$W" --dsn "$DSN" --storage-url "file://$store" --once --no-purge 2>"$log"
+check "planted functions earlier in the search_path: never called ($(psql_q -c "SELECT string_agg(f, ',') FROM planted.calls"))" \
+	test "$(psql_q -c "SELECT count(*) FROM planted.calls")" = 0
+check "planted functions earlier in the search_path: the dump extracted by the real ones" \
+	test "$(psql_q -c "SELECT extracted_at IS NOT NULL FROM public.rtcstats_dumps WHERE id = '$id'")" = t
+psql_q -c "SELECT public.rtcstats_retry_dump('$id')" >/dev/null
+"$W" --dsn "$DSN" --storage-url "file://$store" --once --no-purge --schema public 2>"$log"
+check "--schema public: extracted, nothing planted called" \
+	test "$(psql_q -c "SELECT extracted_at IS NOT NULL FROM public.rtcstats_dumps WHERE id = '$id'")/$(psql_q -c "SELECT count(*) FROM planted.calls")" = t/0
+"$W" --dsn "$DSN" --once --schema nosuchschema 2>"$log"; rc=$?
+check "--schema naming no extension: --once exits 1" test "$rc" = 1
+psql_q -c "ALTER DATABASE rtcstats RESET search_path" -c "DROP SCHEMA planted CASCADE" >/dev/null
+
 finish

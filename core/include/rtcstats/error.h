@@ -9,6 +9,7 @@
 #ifndef RTCSTATS_ERROR_H
 #define RTCSTATS_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum rtcstats_status
@@ -20,11 +21,11 @@ typedef enum rtcstats_status
 	RTCSTATS_ERR_GZIP,			/* corrupt or truncated gzip stream */
 	RTCSTATS_ERR_TOO_LARGE,		/* a line or document exceeds its limit */
 	RTCSTATS_ERR_NOMEM,
-	RTCSTATS_ERR_IO,			/* local file I/O */
+	RTCSTATS_ERR_IO,			/* local file I/O (also EACCES from the system) */
 	RTCSTATS_ERR_STORAGE,		/* object storage: HTTP error, S3 error code */
 	RTCSTATS_ERR_NETWORK,		/* could not reach storage (timeout, refused) */
 	RTCSTATS_ERR_NOT_FOUND,		/* object does not exist */
-	RTCSTATS_ERR_PERMISSION,	/* path outside the storage root, access denied */
+	RTCSTATS_ERR_PERMISSION,	/* a path the storage refuses: outside the root, via a symlink */
 	RTCSTATS_ERR_ARGUMENT,		/* bad argument (e.g. malformed URL or address) */
 	RTCSTATS_ERR_CANCELLED		/* the host asked to stop */
 } rtcstats_status;
@@ -46,5 +47,13 @@ void		rtcstats_error_clear(rtcstats_error *err);
 
 /* Short stable name of a status ("json", "gzip", ...), for logs and tests. */
 const char *rtcstats_status_name(rtcstats_status code);
+
+/*
+ * True when a failure is an outage (storage or database unavailable) rather
+ * than a data error (the dump itself): outages do not spend a dump's
+ * extraction attempts.  By status, or by the SQLSTATE a server returned.
+ */
+bool		rtcstats_status_is_outage(rtcstats_status code);
+bool		rtcstats_sqlstate_is_outage(const char *sqlstate);
 
 #endif
