@@ -37,15 +37,9 @@ N=100
 rt_tmpdir
 T=$RT_TMP
 
-if ! make -s all >"$T/build.log" 2>&1 || ! make -s extension-install >>"$T/build.log" 2>&1 ||
-	! make -s SANITIZE=1 BUILD=build-san build-san/bin/rtcstats-proxy >>"$T/build.log" 2>&1; then
-	fail "build (make all, extension-install, build-san/bin/rtcstats-proxy)"; tail -n 30 "$T/build.log"; finish
-fi
-PROXY_BIN=build-san/bin/rtcstats-proxy
+proxy_build_san || finish
 
-pg_init || { fail "initdb"; finish; }
-pg_start || { fail "start PostgreSQL on $PG_PORT"; finish; }
-pg_createdb || { fail "CREATE EXTENSION rtcstats"; finish; }
+pg_up || finish
 # The data error no validation can foresee: a constraint of the site's own.
 pg_psql -c "ALTER TABLE rtcstats_dumps ADD CONSTRAINT site_rule CHECK (rtcstats_user IS DISTINCT FROM 'refused')"
 
