@@ -1,7 +1,7 @@
 /*
  * storage_file.c: file:///dir storage, the embedded default.
  *
- * Files bypass curl (STYLE.md section 4).  Every path is resolved with
+ * Files bypass curl (docs/storage.md).  Every path is resolved with
  * realpath() and must lie under the resolved root, so neither a key (checked
  * already by storage.c) nor a symlink planted inside the directory can take a
  * read, write or unlink elsewhere.  Puts are atomic: a temporary file in the
