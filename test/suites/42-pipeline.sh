@@ -10,7 +10,8 @@
 #      stored cleaned or quarantined in spool-dir/failed with their reason,
 #      counted in /metrics, none lost (rows + failed files);
 #   2. rtcstats-proxy --requeue-failed ID, then without ids, while the proxy
-#      runs: the quarantined dumps are stored once the constraint is gone;
+#      runs: the quarantined dumps are stored once the constraint is gone; a
+#      missing table (42P01) is an outage: retried, not quarantined;
 #   3. SIGTERM with nothing left to do exits at once (a poison row used to
 #      keep the queue busy for the whole shutdown-timeout);
 #   4. a planted to_timestamp(double precision) and rtcstats_dumps earlier in
@@ -181,6 +182,19 @@ out=$("$PROXY_BIN" --spool-dir "$SPOOL" --requeue-failed 00000000-0000-4000-8000
 rc=$?
 [ $rc -eq 1 ] && grep -q 'cannot requeue' <<<"$out" && ok "--requeue-failed of an unknown id: exit 1" ||
 	fail "unknown id: rc $rc, $out"
+
+# An error that every dump would meet is an outage, not a data error: the
+# table missing (42P01) makes the dump wait and retry, and nothing is quarantined.
+pg_psql -c "ALTER TABLE rtcstats_dumps RENAME TO rtcstats_dumps_away"
+tries=$(proxy_metric $P rtcstats_proxy_attempts_failed_total)
+"$REPLAY" --fast -q --token "$(token outage)" "$URL" "$D" >/dev/null 2>&1
+wait_for 10 '[ "$(proxy_metric $P rtcstats_proxy_attempts_failed_total)" -gt "$tries" ]' &&
+	[ "$(failed_dumps)" -eq 0 ] && [ "$(spool_dumps)" -eq 1 ] &&
+	ok "a missing table (42P01) is an outage: retried, not quarantined" ||
+	fail "missing table: failed/ $(failed_dumps), spool $(spool_dumps), $(grep -m1 'sqlstate=42P01' "$(proxy_log $P)")"
+pg_psql -c "ALTER TABLE rtcstats_dumps_away RENAME TO rtcstats_dumps"
+wait_for 15 '[ "$(rows "rtcstats_user = '"'outage'"'")" -eq 1 ]' && ok "table back: the dump is stored" ||
+	fail "after the outage: $(rows "rtcstats_user = 'outage'") rows"
 
 # ----------------------------------------------- 3. SIGTERM, item 8 ---
 "$REPLAY" --fast -q --token "$BADUTF" "$URL" "$D" >/dev/null 2>&1
