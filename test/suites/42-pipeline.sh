@@ -19,7 +19,9 @@
 #   5. a multi-line libpq message (connection refused) is logged on one line,
 #      and every line of every log of the suite is one event;
 #   6. a storage directory on a full filesystem (a 2 MB tmpfs, filled) makes
-#      /healthcheck answer 503, and 200 again once there is room.
+#      /healthcheck answer 503, and 200 again once there is room;
+#   7. a stub S3 endpoint (python3) answering PUT with 400 (a data error:
+#      quarantined, reason=storage), 503 and 403 (outages: retried), then 200.
 # It takes about a minute.
 set -u
 cd "$(dirname "$0")/../.."
@@ -260,6 +262,59 @@ if mount -t tmpfs -o size=2m tmpfs "$T/full" 2>"$T/mount.err"; then
 	umount "$T/full"
 else
 	fail "mount a tmpfs: $(cat "$T/mount.err")"
+fi
+
+# ------------------------------------ 7. storage: a 4xx, then a 5xx ---
+# A stub S3 endpoint: HEAD (the health check) 200, PUT answers the status in
+# $T/s3status (S3's XML error body for an error), nothing kept.
+S3P=18078
+cat >"$T/s3stub.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def reply(self, code, body=b""):
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_HEAD(self): self.reply(200)
+    def do_PUT(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        code = int(open(sys.argv[2]).read())
+        self.reply(code, b"" if code < 300 else
+                   b"<Error><Code>Stub%d</Code><Message>stub</Message></Error>" % code)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+echo 400 >"$T/s3status"
+python3 "$T/s3stub.py" $S3P "$T/s3status" &
+stub=$!
+at_exit "kill $stub"
+SPOOL=$T/spool-s3
+if wait_until 10 curl -s -o /dev/null -I "http://127.0.0.1:$S3P/b" &&
+	proxy_start $P --storage-url s3://b/dumps --s3-endpoint "http://127.0.0.1:$S3P" --s3-path-style \
+		--s3-access-key-id k --s3-secret-access-key s --dsn "$PG_DSN" --spool-dir "$SPOOL" \
+		--jwt-secret "$SECRET" --retry-max-delay 1; then
+	"$REPLAY" --fast -q --token "$(token s3-400)" "$URL" "$D" >/dev/null 2>&1
+	wait_for 10 '[ "$(failed_dumps)" -eq 1 ]' && grep -q 'reason=storage .*HTTP 400' "$SPOOL"/failed/*.reason &&
+		[ "$(proxy_metric $P 'rtcstats_proxy_dumps_quarantined_total{reason="storage"}')" -eq 1 ] &&
+		ok "storage answers 400: a data error, quarantined (reason=storage)" ||
+		fail "storage 400: failed/ $(failed_dumps), $(cat "$SPOOL"/failed/*.reason 2>/dev/null)"
+	echo 503 >"$T/s3status"
+	"$REPLAY" --fast -q --token "$(token s3-503)" "$URL" "$D" >/dev/null 2>&1
+	wait_for 10 '[ "$(proxy_metric $P rtcstats_proxy_attempts_failed_total)" -ge 2 ]' &&
+		[ "$(failed_dumps)" -eq 1 ] && [ "$(spool_dumps)" -eq 1 ] &&
+		ok "storage answers 503: an outage, retried, not quarantined" ||
+		fail "storage 503: failed/ $(failed_dumps), spool $(spool_dumps)"
+	echo 403 >"$T/s3status"
+	wait_for 10 'grep -q "HTTP 403" "$(proxy_log $P)"' && [ "$(failed_dumps)" -eq 1 ] &&
+		ok "storage answers 403: a configuration outage, retried" || fail "storage 403: failed/ $(failed_dumps)"
+	echo 200 >"$T/s3status"
+	wait_for 10 '[ "$(rows "rtcstats_user = '"'s3-503'"'")" -eq 1 ]' && [ "$(spool_dumps)" -eq 0 ] &&
+		ok "storage back: the waiting dump is stored" || fail "after the storage outage: spool $(spool_dumps)"
+	proxy_stop $P
+else
+	fail "stub S3 or proxy did not start"
 fi
 
 reports=$(proxy_san_reports)
