@@ -18,7 +18,7 @@ OBJS       = $(patsubst extension/src/%.c,$(EXT_BUILD)/%.o,$(EXT_SRCS))
 EXTENSION  = rtcstats
 
 # The install script: the parts extension/sql/NN-*.sql in name order
-# (docs/architecture.md, notes/contracts.md).  Upgrade scripts are kept as
+# (docs/architecture.md).  Upgrade scripts are kept as
 # written, in extension/sql/upgrades/.
 EXT_PARTS  = $(sort $(wildcard extension/sql/[0-9][0-9]-*.sql))
 EXT_SCRIPT = $(EXT_BUILD)/rtcstats--$(EXTVERSION).sql

@@ -346,6 +346,8 @@ proxy_config_usage(FILE *out)
 	fprintf(out,
 			"  --help                             print this help and exit\n"
 			"  --version                          print the version and exit\n"
+			"  --requeue-failed [ID...]           move quarantined dumps (all, or these) from\n"
+			"                                     spool-dir/failed back to the queue and exit\n"
 			"\n"
 			"Endpoints: WebSocket on any path; POST <upload-path>; GET /healthcheck; GET /metrics.\n"
 			"Signals: SIGTERM/SIGINT stop accepting, close sessions with 1001 and drain the\n"

@@ -5,10 +5,12 @@
  * Postgres), which the event loop must never wait for: a thread checks every
  * health-interval seconds and the loop answers from the last result.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -33,6 +35,32 @@ static int	db_state = -1;		/* -1 not configured, 0 unreachable, 1 reachable */
 static char db_error[256];
 static int64_t checked_at;
 
+/* Less free space than this (or no free inode) is a full filesystem. */
+#define HEALTH_MIN_FREE_BYTES (1024 * 1024)
+
+/*
+ * "" if dir's filesystem has room for another dump's files, else why not
+ * (ENOSPC before the pipeline meets it: a read-only directory is caught by
+ * the storage check, a full one only here).
+ */
+static void
+check_space(const char *what, const char *dir, char *out, size_t cap)
+{
+	struct statvfs sv;
+
+	*out = '\0';
+	if (statvfs(dir, &sv) != 0)
+	{
+		snprintf(out, cap, "%s %.200s: %s", what, dir, strerror(errno));
+		return;
+	}
+	if ((unsigned long long) sv.f_bavail * sv.f_frsize < HEALTH_MIN_FREE_BYTES ||
+		(sv.f_files > 0 && sv.f_favail == 0))
+		snprintf(out, cap, "%s %.200s is full (%s: %llu bytes, %llu inodes free)", what, dir,
+				 strerror(ENOSPC), (unsigned long long) sv.f_bavail * sv.f_frsize,
+				 (unsigned long long) sv.f_favail);
+}
+
 static bool
 stop_requested(void *arg)
 {
@@ -56,20 +84,37 @@ check_once(rtcstats_storage *st, PGconn **conn)
 	rtcstats_error_clear(&err);
 	sok = st && rtcstats_storage_check(st, &err) == RTCSTATS_OK;
 	if (!sok)
-		snprintf(serr, sizeof(serr), "%.250s", st ? err.detail : "storage not configured");
+		proxy_log_quote(serr, sizeof(serr), st ? err.detail : "storage not configured");
+	/* A full storage directory or spool fails every dump as a read-only one would. */
+	if (sok && strncmp(proxy_cfg.storage_url, "file://", 7) == 0)
+	{
+		check_space("storage", proxy_cfg.storage_url + 7, serr, sizeof(serr));
+		sok = *serr == '\0';
+	}
+	if (sok)
+	{
+		check_space("spool-dir", proxy_cfg.spool_dir, serr, sizeof(serr));
+		sok = *serr == '\0';
+	}
 
 	if (*proxy_cfg.dsn)
 	{
-		PGresult   *res;
+		PGresult   *res = NULL;
+		char		table[192];
 
 		if (!*conn || PQstatus(*conn) != CONNECTION_OK)
 		{
 			PQfinish(*conn);
 			*conn = PQconnectdb(proxy_cfg.dsn);
 		}
-		/* Reachable is not enough: the rows go to rtcstats_dumps. */
-		res = PQstatus(*conn) == CONNECTION_OK ?
-			PQexec(*conn, "SELECT to_regclass('rtcstats_dumps') IS NOT NULL") : NULL;
+		/* Reachable is not enough: the rows go to rtcstats_dumps (the uploader's). */
+		if (PQstatus(*conn) == CONNECTION_OK && proxy_db_table(*conn, table, sizeof(table)))
+		{
+			const char *v[1] = {table};
+
+			res = PQexecParams(*conn, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, NULL, v,
+							   NULL, NULL, 0);
+		}
 		dstate = res && PQresultStatus(res) == PGRES_TUPLES_OK;
 		if (dstate && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
 		{
@@ -79,13 +124,7 @@ check_once(rtcstats_storage *st, PGconn **conn)
 		}
 		else if (!dstate)
 		{
-			char	   *m = PQerrorMessage(*conn);
-			size_t		l;
-
-			snprintf(derr, sizeof(derr), "%.250s", m);
-			l = strlen(derr);
-			while (l > 0 && (derr[l - 1] == '\n' || derr[l - 1] == ' '))
-				derr[--l] = '\0';
+			proxy_log_quote(derr, sizeof(derr), PQerrorMessage(*conn));
 			PQfinish(*conn);
 			*conn = NULL;
 		}

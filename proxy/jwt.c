@@ -15,6 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "rtcstats/utf8.h"
+
 #include "jwt.h"
 
 static int
@@ -103,17 +105,49 @@ decode_json_part(const char *part, size_t len)
 	return obj;
 }
 
+char *
+proxy_claim_clean(const char *s, size_t len)
+{
+	char	   *out;
+	size_t		n = 0;
+
+	if (len > PROXY_CLAIM_MAX_BYTES)
+	{
+		/* Cut at a character boundary: back over continuation bytes. */
+		len = PROXY_CLAIM_MAX_BYTES;
+		while (len > 0 && ((unsigned char) s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	/* text cannot hold NUL (a JSON "\u0000" decodes to one): drop them. */
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '\0')
+			out[n++] = s[i];
+	out[n] = '\0';
+	rtcstats_utf8_repair(out, n, '?');
+	return out;
+}
+
 /* A claim value as text: strings as they are, numbers and booleans as JSON. */
 static char *
 claim_string(struct json_object *parent, const char *key)
 {
 	struct json_object *v;
+	const char *s;
 
 	if (!json_object_object_get_ex(parent, key, &v) || v == NULL)
 		return NULL;
 	if (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array))
-		return strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-	return strdup(json_object_get_string(v));
+	{
+		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+		return proxy_claim_clean(s, strlen(s));
+	}
+	if (json_object_is_type(v, json_type_string))
+		return proxy_claim_clean(json_object_get_string(v), (size_t) json_object_get_string_len(v));
+	s = json_object_get_string(v);
+	return proxy_claim_clean(s, strlen(s));
 }
 
 /* A NumericDate claim; 1 if present and numeric, 0 if absent, -1 if malformed. */

@@ -28,6 +28,15 @@ int			proxy_jwt_verify(const char *token, const char *secret, int leeway, time_t
 							 proxy_claims *claims, char *why, size_t whylen);
 void		proxy_claims_free(proxy_claims *claims);
 
+/* Longest claim kept (bytes); longer ones are cut at a character boundary. */
+#define PROXY_CLAIM_MAX_BYTES 1024
+/*
+ * A client string made fit for a text column, malloc'd: at most
+ * PROXY_CLAIM_MAX_BYTES, NUL bytes dropped, invalid UTF-8 replaced by '?'
+ * (rtcstats_utf8_repair).  NULL if out of memory.
+ */
+char	   *proxy_claim_clean(const char *s, size_t len);
+
 /* base64url without padding; returns the decoded length or -1. */
 long		proxy_base64url_decode(const char *in, size_t len, unsigned char *out, size_t outcap);
 

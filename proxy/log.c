@@ -26,9 +26,57 @@ proxy_log_set_level(const char *name)
 	return -1;
 }
 
+size_t
+proxy_log_quote(char *dst, size_t cap, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *) (src ? src : "");
+	size_t		len = strlen((const char *) p);
+	size_t		n = 0;
+
+	if (cap == 0)
+		return 0;
+	/* Trailing newlines and blanks of libpq messages say nothing. */
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == ' '))
+		len--;
+	for (const unsigned char *end = p + len; p < end; p++)
+	{
+		char		esc[4];
+		size_t		k = 0;
+
+		if (*p == '"' || *p == '\\')
+		{
+			esc[k++] = '\\';
+			esc[k++] = (char) *p;
+		}
+		else if (*p == '\n' || *p == '\r' || *p == '\t')
+		{
+			esc[k++] = '\\';
+			esc[k++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		}
+		else if (*p < 0x20 || *p == 0x7f)
+		{
+			esc[k++] = '\\';
+			esc[k++] = 'x';
+			esc[k++] = hex[*p >> 4];
+			esc[k++] = hex[*p & 15];
+		}
+		else
+			esc[k++] = (char) *p;
+		if (n + k >= cap)
+			break;
+		memcpy(dst + n, esc, k);
+		n += k;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
 /*
  * Formats the whole line first so that concurrent threads never interleave
- * inside a line (stderr is unbuffered: one fputs is one write).
+ * inside a line (stderr is unbuffered: one fputs is one write).  Whatever a
+ * caller passed unquoted, a control byte never reaches the output as such:
+ * one event is one line.
  */
 void
 proxy_log(proxy_log_level level, const char *fmt,...)
@@ -50,6 +98,9 @@ proxy_log(proxy_log_level level, const char *fmt,...)
 	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
 	n = strlen(line);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char) line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = ' ';
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';

@@ -148,6 +148,9 @@ main(int argc, char **argv)
 	long		left;
 	int			queued;
 
+	/* rtcstats-proxy --requeue-failed [ID...]: a command on the spool, then exit. */
+	if ((rc = proxy_requeue_command(argc, argv)) >= 0)
+		return rc;
 	rc = proxy_config_load(&proxy_cfg, argc, argv);
 	if (rc != 0)
 	{

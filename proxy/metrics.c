@@ -117,8 +117,20 @@ proxy_metrics_render(size_t *len)
 	counter(&b, "rtcstats_proxy_sessions_uploaded_total", "Dumps stored and recorded.",
 			LOAD(sessions_uploaded));
 	counter(&b, "rtcstats_proxy_sessions_failed_total",
-			"Dumps that could not be processed (kept in spool-dir/failed).",
+			"Dumps quarantined (kept in spool-dir/failed), every reason.",
 			LOAD(sessions_failed));
+	sb_printf(&b, "# HELP rtcstats_proxy_dumps_quarantined_total Dumps refused as data errors "
+			  "(kept in spool-dir/failed), by reason.\n"
+			  "# TYPE rtcstats_proxy_dumps_quarantined_total counter\n");
+	for (int i = 0; i < PROXY_QUARANTINE_REASONS; i++)
+	{
+		static const char *const names[PROXY_QUARANTINE_REASONS] = {
+			"unreadable", "storage", "database"
+		};
+
+		sb_printf(&b, "rtcstats_proxy_dumps_quarantined_total{reason=\"%s\"} %lu\n", names[i],
+				  LOAD(quarantined[i]));
+	}
 	counter(&b, "rtcstats_proxy_attempts_failed_total",
 			"Upload or insert attempts that failed and will be retried.", LOAD(attempts_failed));
 	counter(&b, "rtcstats_proxy_spool_reopens_total",

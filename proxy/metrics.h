@@ -11,6 +11,15 @@
 
 #define PROXY_LATENCY_BUCKETS 12
 
+/* Why a dump was quarantined (spool-dir/failed): the label of the counter. */
+typedef enum proxy_quarantine_reason
+{
+	PROXY_QUARANTINE_UNREADABLE = 0,	/* the anonymizer cannot read it */
+	PROXY_QUARANTINE_STORAGE,	/* storage refused the object (a 4xx) */
+	PROXY_QUARANTINE_DATABASE,	/* the database refused the row (a data error) */
+	PROXY_QUARANTINE_REASONS
+} proxy_quarantine_reason;
+
 typedef struct proxy_metrics
 {
 	atomic_long connections;		/* open WebSocket sessions (gauge) */
@@ -26,7 +35,8 @@ typedef struct proxy_metrics
 	atomic_ulong sessions_spooled;
 	atomic_ulong sessions_empty;	/* closed without a message: dropped as upstream */
 	atomic_ulong sessions_uploaded;
-	atomic_ulong sessions_failed;	/* unreadable dump moved to spool/failed */
+	atomic_ulong sessions_failed;	/* quarantined: moved to spool/failed */
+	atomic_ulong quarantined[PROXY_QUARANTINE_REASONS];
 	atomic_ulong attempts_failed;	/* upload or insert attempts that will be retried */
 	atomic_ulong spool_reopens;	/* spool fds reopened after eviction (fd budget) */
 	atomic_ulong http_requests;

@@ -51,6 +51,13 @@ void		proxy_uploader_queue(const char *id);
 /* Waits until the queue is empty or timeout_s passes; returns what is left. */
 long		proxy_uploader_drain(int timeout_s);
 void		proxy_uploader_stop(void);
+/*
+ * The rtcstats_dumps table, qualified ("<schema>".rtcstats_dumps: the
+ * extension's schema, public without the extension) into out; false if the
+ * lookup failed.  Declared here to keep libpq out of the other headers.
+ */
+struct pg_conn;
+bool		proxy_db_table(struct pg_conn *conn, char *out, size_t cap);
 
 /* health.c: storage/database reachability, refreshed by a thread. */
 int			proxy_health_start(void);

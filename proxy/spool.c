@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "proxy.h"
 #include "rtcstats/storage.h"
 #include "spool.h"
 
@@ -218,13 +220,14 @@ proxy_spool_header(int64_t start_ms, const proxy_claims *claims, bool upload, si
 	return line;
 }
 
+/* A claim of the header, cleaned again: a spool file may have been made by hand. */
 static char *
 dup_member(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
 	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return strdup(json_object_get_string(v));
+		return proxy_claim_clean(json_object_get_string(v), (size_t) json_object_get_string_len(v));
 	return NULL;
 }
 
@@ -261,8 +264,9 @@ proxy_spool_read_header(int fd, int64_t *start_ms, proxy_claims *claims)
 	if (o && json_object_is_type(o, json_type_object) &&
 		json_object_object_get_ex(o, "rtcstatsSpool", &v))
 	{
-		if (json_object_object_get_ex(o, "startTime", &v))
-			*start_ms = json_object_get_int64(v);
+		if (json_object_object_get_ex(o, "startTime", &v) &&
+			!proxy_sane_start_ms(json_object_get_double(v), proxy_now_ms(), start_ms))
+			*start_ms = 0;
 		claims->user = dup_member(o, "user");
 		claims->conference = dup_member(o, "conference");
 		claims->session = dup_member(o, "session");
@@ -299,15 +303,22 @@ proxy_spool_create(const char *dir, const char *id)
 	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 }
 
-int
-proxy_spool_complete(const char *dir, const char *id)
+/* <dir>/<id><from_suffix> renamed to <dir>/<id><to_suffix>. */
+static int
+rename_suffix(const char *dir, const char *id, const char *from_suffix, const char *to_suffix)
 {
 	char		from[4096],
 				to[4096];
 
-	proxy_spool_path(from, sizeof(from), dir, id, ".part");
-	proxy_spool_path(to, sizeof(to), dir, id, ".dump");
+	proxy_spool_path(from, sizeof(from), dir, id, from_suffix);
+	proxy_spool_path(to, sizeof(to), dir, id, to_suffix);
 	return rename(from, to);
+}
+
+int
+proxy_spool_complete(const char *dir, const char *id)
+{
+	return rename_suffix(dir, id, ".part", ".dump");
 }
 
 int
@@ -343,17 +354,173 @@ proxy_spool_remove(const char *dir, const char *id)
 	}
 }
 
+typedef struct found
+{
+	char		id[PROXY_ID_LEN + 1];
+	struct timespec mtime;
+} found;
+
+static found *list_ids(const char *dir, const char *suffix, size_t *count);
+
+bool
+proxy_sane_start_ms(double v, int64_t received_ms, int64_t *out)
+{
+	/* Compared as doubles first: the cast of a value beyond int64 is undefined. */
+	if (!(v >= (double) PROXY_START_MIN_MS) ||
+		!(v <= (double) received_ms + (double) PROXY_START_MAX_AHEAD_MS))
+		return false;
+	*out = (int64_t) v;
+	return true;
+}
+
 int
-proxy_spool_move_failed(const char *dir, const char *id)
+proxy_spool_move_failed(const char *dir, const char *id, const char *reason)
+{
+	char		from[4096],
+				to[4096],
+				sub[4096];
+	int			fd,
+				rc;
+	size_t		len = strlen(reason);
+	bool		written;
+
+	/* The reason first (durable), then the dump: a failed/<id>.dump always has one. */
+	snprintf(sub, sizeof(sub), "%.4000s/failed", dir);
+	snprintf(to, sizeof(to), "%.4010s/%.36s.reason", sub, id);
+	fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	written = write(fd, reason, len) == (ssize_t) len && write(fd, "\n", 1) == 1 &&
+		fdatasync(fd) == 0;
+	close(fd);
+	if (!written)
+		return -1;
+	proxy_spool_path(from, sizeof(from), dir, id, ".dump");
+	snprintf(to, sizeof(to), "%.4010s/%.36s.dump", sub, id);
+	rc = rename(from, to);
+	if (rc == 0 && (!rtcstats_fsync_dir(sub) || !rtcstats_fsync_dir(dir)))
+		rc = -1;
+	return rc;
+}
+
+/* Set once startup recovery has queued every .dump: requeued files are then taken. */
+static atomic_bool recovered;
+
+/* <dir>/<id>.requeue to <id>.dump; 0 or -1 (another thread took it). */
+static int
+take_requeued(const char *dir, const char *id)
+{
+	return rename_suffix(dir, id, ".requeue", ".dump");
+}
+
+int
+proxy_spool_requeue(const char *dir, const char *const *ids, int n)
 {
 	char		from[4096],
 				to[4096];
-	int			rc;
+	found	   *list = NULL;
+	size_t		count = 0;
+	int			failures = 0;
 
-	proxy_spool_path(from, sizeof(from), dir, id, ".dump");
-	snprintf(to, sizeof(to), "%s/failed/%s.dump", dir, id);
-	rc = rename(from, to);
+	if (n == 0)
+	{
+		snprintf(from, sizeof(from), "%s/failed", dir);
+		list = list_ids(from, ".dump", &count);
+	}
+	for (size_t i = 0; i < (n ? (size_t) n : count); i++)
+	{
+		const char *id = n ? ids[i] : list[i].id;
+
+		if (!proxy_is_uuid(id, strlen(id)))
+		{
+			fprintf(stderr, "rtcstats-proxy: \"%s\" is not a dump id\n", id);
+			failures++;
+			continue;
+		}
+		snprintf(from, sizeof(from), "%s/failed/%s.dump", dir, id);
+		proxy_spool_path(to, sizeof(to), dir, id, ".requeue");
+		if (rename(from, to) != 0)
+		{
+			fprintf(stderr, "rtcstats-proxy: cannot requeue %s: %s\n", from, strerror(errno));
+			failures++;
+			continue;
+		}
+		snprintf(from, sizeof(from), "%s/failed/%s.reason", dir, id);
+		(void) unlink(from);
+		printf("requeued %s\n", id);
+	}
+	free(list);
+	if (!rtcstats_fsync_dir(dir))
+		failures++;
+	return failures;
+}
+
+int
+proxy_requeue_command(int argc, char **argv)
+{
+	char	  **rest;
+	const char **ids;
+	int			nrest = 0,
+				nids = 0,
+				at = -1,
+				rc;
+
+	for (int i = 1; i < argc && at < 0; i++)
+		if (strcmp(argv[i], "--requeue-failed") == 0)
+			at = i;
+	if (at < 0)
+		return -1;
+	rest = calloc((size_t) argc + 1, sizeof(char *));
+	ids = calloc((size_t) argc + 1, sizeof(char *));
+	if (!rest || !ids)
+	{
+		free(rest);
+		free(ids);
+		fprintf(stderr, "rtcstats-proxy: out of memory\n");
+		return 2;
+	}
+	/* The ids follow the flag up to the next option; the options configure the spool. */
+	for (int i = 0; i < argc; i++)
+	{
+		if (i == at)
+			continue;
+		if (i > at && (nids > 0 || i == at + 1) && i == at + 1 + nids &&
+			strncmp(argv[i], "--", 2) != 0)
+			ids[nids++] = argv[i];
+		else
+			rest[nrest++] = argv[i];
+	}
+	rc = proxy_config_load(&proxy_cfg, nrest, rest);
+	if (rc == 0)
+		rc = proxy_spool_requeue(proxy_cfg.spool_dir, ids, nids) == 0 ? 0 : 1;
+	else
+		rc = rc > 0 ? 0 : 2;
+	proxy_config_free(&proxy_cfg);
+	free(rest);
+	free(ids);
 	return rc;
+}
+
+int
+proxy_spool_take_requeued(const char *dir, void (*queue) (const char *id))
+{
+	found	   *list;
+	size_t		n;
+	int			taken = 0;
+
+	if (!atomic_load(&recovered))
+		return 0;
+	list = list_ids(dir, ".requeue", &n);
+	for (size_t i = 0; i < n; i++)
+	{
+		if (take_requeued(dir, list[i].id) != 0)
+			continue;
+		log_info("event=requeued dump=%s", list[i].id);
+		queue(list[i].id);
+		taken++;
+	}
+	free(list);
+	return taken;
 }
 
 size_t
@@ -453,12 +620,6 @@ recover_part(const char *dir, const char *id)
 	return proxy_spool_complete(dir, id) == 0 ? 1 : -1;
 }
 
-typedef struct found
-{
-	char		id[PROXY_ID_LEN + 1];
-	struct timespec mtime;
-} found;
-
 static int
 cmp_found(const void *a, const void *b)
 {
@@ -547,6 +708,12 @@ proxy_spool_recover(const char *dir, void (*queue) (const char *id))
 			return -1;
 		closedir(d);
 	}
+	/* Dumps requeued by --requeue-failed while no proxy ran: queued like the rest. */
+	list = list_ids(dir, ".requeue", &n);
+	for (size_t i = 0; i < n; i++)
+		if (take_requeued(dir, list[i].id) == 0)
+			log_info("event=requeued dump=%s", list[i].id);
+	free(list);
 	list = list_ids(dir, ".dump", &n);
 	for (size_t i = 0; i < n; i++)
 	{
@@ -554,5 +721,6 @@ proxy_spool_recover(const char *dir, void (*queue) (const char *id))
 		queued++;
 	}
 	free(list);
+	atomic_store(&recovered, true);
 	return queued;
 }

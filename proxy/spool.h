@@ -3,7 +3,8 @@
  *
  *   <id>.part   the session while open, appended line by line
  *   <id>.dump   complete (renamed at close): waiting for upload and insert
- *   failed/     dumps the pipeline could not read, kept for a human
+ *   <id>.requeue  put back by --requeue-failed: taken (renamed to .dump) and queued
+ *   failed/     quarantine: <id>.dump and <id>.reason, dumps refused as data errors
  *   free/       empty files recycled for new sessions (see spool.c)
  *
  * A spool file is one header line of our own (JSON: start time and the
@@ -68,8 +69,37 @@ int			proxy_spool_complete(const char *dir, const char *id);
 void		proxy_spool_recycle(const char *dir, const char *id);
 /* Removes <id>.part and <id>.dump (whichever exist). */
 void		proxy_spool_remove(const char *dir, const char *id);
-/* Moves <id>.dump to failed/. */
-int			proxy_spool_move_failed(const char *dir, const char *id);
+/*
+ * Quarantine: writes failed/<id>.reason (one line, the reason) and moves
+ * <id>.dump to failed/<id>.dump, both durable; 0 or -1 with errno.
+ */
+int			proxy_spool_move_failed(const char *dir, const char *id, const char *reason);
+/*
+ * rtcstats-proxy --requeue-failed: moves failed/<id>.dump (each of ids, or
+ * every one when n is 0) to <id>.requeue and removes its .reason; prints
+ * "requeued <id>" for each.  A running proxy takes .requeue files within
+ * seconds (proxy_spool_take_requeued), the next start otherwise.  Returns the
+ * number of ids that could not be requeued (messages on stderr).
+ */
+int			proxy_spool_requeue(const char *dir, const char *const *ids, int n);
+/*
+ * main(): when argv holds --requeue-failed [ID...], runs that command with
+ * the other options (spool-dir, config file, environment) and returns the
+ * exit status (0, 1 if an id could not be requeued, 2 on a bad option);
+ * -1 when argv does not ask for it.
+ */
+int			proxy_requeue_command(int argc, char **argv);
+/* Renames each <id>.requeue to <id>.dump and queues it; once recovery is done. */
+int			proxy_spool_take_requeued(const char *dir, void (*queue) (const char *id));
+
+/* Client start times outside [2000-01-01, receive time + 1 day] are not believed. */
+#define PROXY_START_MIN_MS 946684800000LL
+#define PROXY_START_MAX_AHEAD_MS 86400000LL
+/*
+ * True and *out set if v (ms since the epoch, a client's number) is a sane
+ * start for something received at received_ms; checked before any cast.
+ */
+bool		proxy_sane_start_ms(double v, int64_t received_ms, int64_t *out);
 
 /* The closing line, ["close",null,code,delta]\n, into buf; its length. */
 size_t		proxy_close_line(char *buf, size_t cap, int code, int64_t delta_ms);

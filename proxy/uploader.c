@@ -3,12 +3,21 @@
  *
  * The loop queues the id of every completed spool file; a few threads each
  * take one, anonymize it (core anonymizer), gzip it, put <id>.gz into
- * storage, INSERT its rtcstats_dumps row (contracts.md; ON CONFLICT (id) DO
- * NOTHING, so a retry after a crash is harmless) and then delete the spool
- * files.  Upload comes first so that no row ever points at a missing object.
- * A failed upload or insert is retried with exponential backoff, forever:
- * the spool keeps the dump across restarts, nothing is dropped.  A dump the
- * anonymizer cannot read is not retried: it goes to spool-dir/failed.
+ * storage, INSERT its rtcstats_dumps row (docs/proxy.md, "The pipeline and
+ * the spool"; ON CONFLICT (id) DO NOTHING, so a retry after a crash is
+ * harmless) and then delete the spool files.  Upload comes first so that no
+ * row ever points at a missing object.
+ *
+ * Every failure is either an outage (storage or the database unreachable,
+ * misconfigured or overloaded: every dump would fail alike) or a data error
+ * (this dump's values were refused).  An outage is retried with exponential
+ * backoff, forever, and pauses the whole pipeline: the spool keeps the dump
+ * across restarts, nothing is dropped.  A data error quarantines that dump
+ * alone: spool-dir/failed/<id>.dump with failed/<id>.reason, never retried by
+ * itself (rtcstats-proxy --requeue-failed puts it back), and it neither
+ * pauses nor resumes anything.  What a client sends is bounded and validated
+ * before it reaches SQL (metadata_parse, proxy_sane_start_ms,
+ * proxy_claim_clean), so a data error is the exception.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +37,7 @@
 
 #include "rtcstats/anonymize.h"
 #include "rtcstats/storage.h"
+#include "rtcstats/utf8.h"
 
 #include "log.h"
 #include "metrics.h"
@@ -36,6 +46,8 @@
 
 /* Longest metadata line kept for the row's metadata column. */
 #define META_MAX_BYTES (1024 * 1024)
+/* How often a running proxy looks for dumps put back by --requeue-failed. */
+#define REQUEUE_SCAN_SECONDS 2
 /*
  * Pipeline threads run at a lower priority than the event loop: on a busy
  * host the loop keeps receiving (the spool absorbs the backlog) rather than
@@ -58,21 +70,25 @@ static job *qhead,
 		   *qtail;
 static long queued;				/* in the list plus being processed */
 /*
- * Consecutive failed attempts over all jobs: while storage or the database
- * is down every job would fail, so the whole pipeline pauses (with the same
- * backoff) instead of hammering it with one request per queued dump.
+ * Consecutive outages over all jobs: while storage or the database is down
+ * every job would fail, so the whole pipeline pauses (with the same backoff)
+ * instead of hammering it with one request per queued dump.  Data errors do
+ * not count: one client's dump must not slow anyone else's.
  */
 static int	consecutive_failures;
 static int64_t paused_until;
 static bool stopping;
 static pthread_t *threads;
 static int nthreads;
+static pthread_t scanner;
+static bool scanner_started;
+static pthread_cond_t scan_cond = PTHREAD_COND_INITIALIZER;	/* stop the scanner */
 
 typedef enum outcome
 {
 	DONE,
-	RETRY,
-	FAILED
+	RETRY,						/* an outage: retried, pauses the pipeline */
+	QUARANTINED					/* a data error: moved to failed/ */
 } outcome;
 
 /* Polled by the storage client during transfers: abort when stopping. */
@@ -197,7 +213,7 @@ finish_job(job *j, outcome o)
 		consecutive_failures++;
 		paused_until = proxy_now_ms() + backoff_ms(consecutive_failures);
 	}
-	else if (consecutive_failures > 0)
+	else if (o == DONE && consecutive_failures > 0)
 	{
 		consecutive_failures = 0;
 		paused_until = 0;
@@ -215,7 +231,7 @@ finish_job(job *j, outcome o)
 		pthread_mutex_unlock(&qlock);
 		return;
 	}
-	/* Done, failed, or a retry at shutdown (the spool keeps it). */
+	/* Done, quarantined, or a retry at shutdown (the spool keeps it). */
 	queued--;
 	atomic_store_explicit(&proxy_stats.queue_depth, queued, memory_order_relaxed);
 	pthread_cond_broadcast(&idle_cond);
@@ -361,46 +377,131 @@ compress_dump(const char *path, out_ctx *o, int64_t *start_ms, proxy_claims *cla
 	return rc;
 }
 
-/* ---- database ---- */
+/* ---- what is an outage ---- */
 
-static const char insert_sql[] =
-"INSERT INTO rtcstats_dumps (id, session_start, session_end, blob_url, metadata, "
-"client_id, rtcstats_user, rtcstats_conference, rtcstats_session, host_identifier, "
-"size_bytes) VALUES ($1::uuid, to_timestamp($2::float8 / 1000), "
-"to_timestamp($3::float8 / 1000), $4, $5::jsonb, $6, $7, $8, $9, $10, $11::bigint) "
-"ON CONFLICT (id) DO NOTHING";
+/*
+ * SQLSTATE classes that say the database, not this dump, is the problem:
+ * connection (08), authorization (28), catalog (3D), transaction rollback
+ * such as a deadlock (40), access or an object missing (42: our statement is
+ * fixed and its values are parameters, so 42 means a missing table or grant,
+ * which every dump would meet), resources (53), prerequisite state such as
+ * locks (55), operator intervention such as a shutdown (57), system (58),
+ * read-only transaction (25), configuration (F0), internal (XX).  Every other
+ * class (22 data exception, 23 integrity constraint, 54 program limit, ...)
+ * is about the values: a data error.  No SQLSTATE at all is a lost connection.
+ */
+static bool
+sqlstate_is_outage(const char *state)
+{
+	static const char outage[][3] = {
+		"08", "25", "28", "3D", "40", "42", "53", "55", "57", "58", "F0", "XX"
+	};
+
+	if (!state || strlen(state) != 5)
+		return true;
+	for (size_t i = 0; i < sizeof(outage) / sizeof(outage[0]); i++)
+		if (strncmp(state, outage[i], 2) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Storage: network errors, timeouts, a cancel, local I/O (a full or broken
+ * storage directory), permission (401/403: credentials or policy, a
+ * configuration outage), 404 (no such bucket), 408, 429 (throttling) and
+ * every 5xx are outages; any other HTTP 4xx (400, 411, 413, ...) refuses this
+ * object: a data error.  The status is the "HTTP nnn" of the core's detail.
+ */
+static bool
+storage_is_outage(rtcstats_status rc, const char *detail)
+{
+	const char *h;
+	long		status;
+
+	if (rc == RTCSTATS_ERR_TOO_LARGE)
+		return false;
+	if (rc != RTCSTATS_ERR_STORAGE || (h = strstr(detail, " HTTP ")) == NULL)
+		return true;
+	status = strtol(h + 6, NULL, 10);
+	return status < 400 || status >= 500 || status == 401 || status == 403 ||
+		status == 404 || status == 408 || status == 429;
+}
+
+/* ---- database ---- */
 
 typedef struct worker
 {
 	int			index;
 	rtcstats_storage *storage;
 	PGconn	   *conn;
+	char		insert_sql[640];	/* with the table's schema, for this connection */
 } worker;
+
+bool
+proxy_db_table(PGconn *conn, char *out, size_t cap)
+{
+	PGresult   *res = PQexec(conn,
+							 "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+							 "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+							 "WHERE e.extname = 'rtcstats'");
+	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	if (ok)
+		snprintf(out, cap, "%s.rtcstats_dumps",
+				 PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "public");
+	PQclear(res);
+	return ok;
+}
+
+static void
+log_db_error(const char *id, const char *state, const char *msg)
+{
+	char		q[512];
+
+	proxy_log_quote(q, sizeof(q), msg);
+	log_warn("event=db_error dump=%s sqlstate=%s error=\"%s\"", id, state ? state : "none", q);
+}
 
 static bool
 db_connect(worker *w, const char *id)
 {
+	char		table[192];
+
 	if (w->conn && PQstatus(w->conn) == CONNECTION_OK)
 		return true;
 	PQfinish(w->conn);
 	w->conn = PQconnectdb(proxy_cfg.dsn);
-	if (PQstatus(w->conn) != CONNECTION_OK)
+	/*
+	 * Everything the statement names is qualified (pg_catalog, the
+	 * extension's schema), so nothing earlier in the role's search_path can
+	 * stand in for it.
+	 */
+	if (PQstatus(w->conn) != CONNECTION_OK || !proxy_db_table(w->conn, table, sizeof(table)))
 	{
-		char	   *msg = PQerrorMessage(w->conn);
-		size_t		l = strlen(msg);
-
-		while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
-			msg[--l] = '\0';
-		log_warn("event=db_error dump=%s error=\"%s\"", id, msg);
+		log_db_error(id, NULL, PQerrorMessage(w->conn));
 		PQfinish(w->conn);
 		w->conn = NULL;
 		return false;
 	}
+	snprintf(w->insert_sql, sizeof(w->insert_sql),
+			 "INSERT INTO %s (id, session_start, session_end, blob_url, metadata, "
+			 "client_id, rtcstats_user, rtcstats_conference, rtcstats_session, host_identifier, "
+			 "size_bytes) VALUES ($1::pg_catalog.uuid, pg_catalog.to_timestamp($2::pg_catalog.float8), "
+			 "pg_catalog.to_timestamp($3::pg_catalog.float8), $4, $5::pg_catalog.jsonb, $6, $7, $8, "
+			 "$9, $10, $11::pg_catalog.int8) ON CONFLICT (id) DO NOTHING", table);
 	return true;
 }
 
-static bool
-db_insert(worker *w, const char *id, const char *const *values)
+typedef enum db_result
+{
+	DB_OK,
+	DB_OUTAGE,
+	DB_DATA_ERROR
+} db_result;
+
+/* The insert; for a data error, why gets "sqlstate=... error=\"...\"". */
+static db_result
+db_insert(worker *w, const char *id, const char *const *values, char *why, size_t whylen)
 {
 	PGresult   *res;
 	const char *vals[11];
@@ -409,62 +510,119 @@ db_insert(worker *w, const char *id, const char *const *values)
 	for (int pass = 0; pass < 2; pass++)
 	{
 		const char *state;
+		const char *msg;
+		char		q[512];
 
 		if (!db_connect(w, id))
-			return false;
-		res = PQexecParams(w->conn, insert_sql, 11, NULL, vals, NULL, NULL, 0);
+			return DB_OUTAGE;
+		res = PQexecParams(w->conn, w->insert_sql, 11, NULL, vals, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 		{
 			PQclear(res);
-			return true;
+			return DB_OK;
 		}
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		log_warn("event=db_error dump=%s sqlstate=%s error=\"%s\"", id, state ? state : "none",
-				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?
-				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "connection lost");
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		if (!msg)
+			msg = PQerrorMessage(w->conn);
+		log_db_error(id, state, msg);
+		if (sqlstate_is_outage(state) || PQstatus(w->conn) != CONNECTION_OK)
+		{
+			PQclear(res);
+			if (PQstatus(w->conn) != CONNECTION_OK)
+			{
+				PQfinish(w->conn);
+				w->conn = NULL;
+			}
+			return DB_OUTAGE;
+		}
 		/*
-		 * A metadata line jsonb refuses (e.g. \u0000): store the row without
-		 * it rather than retry forever; the object keeps the line.
+		 * A metadata line jsonb refuses although it passed metadata_parse
+		 * (a number beyond numeric's range, say): store the row without it;
+		 * the object keeps the line.
 		 */
-		if (state && strncmp(state, "22", 2) == 0 && vals[4] != NULL)
+		if (vals[4] != NULL)
 		{
 			PQclear(res);
 			vals[4] = NULL;
 			continue;
 		}
+		proxy_log_quote(q, sizeof(q), msg);
+		snprintf(why, whylen, "sqlstate=%s error=\"%s\"", state, q);
 		PQclear(res);
-		if (PQstatus(w->conn) != CONNECTION_OK)
-		{
-			PQfinish(w->conn);
-			w->conn = NULL;
-		}
-		return false;
+		return DB_DATA_ERROR;
 	}
-	return false;
+	return DB_DATA_ERROR;
 }
 
-static int64_t
-metadata_start(const char *meta, size_t len, bool *valid)
+/*
+ * The metadata line (line 2) as the row may take it: a JSON object of valid
+ * UTF-8 without NUL, raw or escaped (text and jsonb hold neither), within
+ * META_MAX_BYTES.  *start is its startTime when that is a number (checked by
+ * the caller, never cast here).
+ */
+static bool
+metadata_parse(const char *meta, size_t len, bool truncated, double *start, bool *has_start)
 {
-	struct json_tokener *tok = json_tokener_new_ex(64);
+	struct json_tokener *tok;
 	struct json_object *o,
 			   *v;
-	int64_t		start = 0;
+	bool		valid = false;
 
-	*valid = false;
-	if (!tok)
-		return 0;
+	*has_start = false;
+	if (truncated || len == 0 || memchr(meta, '\0', len) || !rtcstats_utf8_valid(meta, len))
+		return false;
+	for (size_t i = 0; i + 1 < len; i++)
+	{
+		if (meta[i] != '\\')
+			continue;
+		if (meta[i + 1] == 'u' && len - i >= 6 && memcmp(meta + i + 2, "0000", 4) == 0)
+			return false;
+		i++;					/* the escaped character */
+	}
+	if (!(tok = json_tokener_new_ex(64)))
+		return false;
 	o = json_tokener_parse_ex(tok, meta, (int) len);
 	if (o && json_object_is_type(o, json_type_object) && tok->char_offset == (int) len)
 	{
-		*valid = true;
+		valid = true;
 		if (json_object_object_get_ex(o, "startTime", &v) &&
 			(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-			start = (int64_t) json_object_get_double(v);
+		{
+			*start = json_object_get_double(v);
+			*has_start = true;
+		}
 	}
 	json_object_put(o);
 	json_tokener_free(tok);
-	return start;
+	return valid;
+}
+
+static const char *const quarantine_names[PROXY_QUARANTINE_REASONS] = {
+	"unreadable", "storage", "database"
+};
+
+/*
+ * A data error: the dump goes to failed/ with its reason, logged once and
+ * counted.  RETRY (an outage of the spool itself) if it cannot be moved.
+ */
+static outcome
+quarantine(job *j, proxy_quarantine_reason r, const char *why)
+{
+	char		reason[1024];
+
+	snprintf(reason, sizeof(reason), "reason=%s attempts=%d %s", quarantine_names[r],
+			 j->attempts, why);
+	if (proxy_spool_move_failed(proxy_cfg.spool_dir, j->id, reason) != 0)
+	{
+		log_error("event=spool_error dump=%s error=\"cannot move to failed/: %s\"",
+				  j->id, strerror(errno));
+		return RETRY;
+	}
+	log_error("event=failed dump=%s %s moved=failed/", j->id, reason);
+	atomic_fetch_add_explicit(&proxy_stats.sessions_failed, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&proxy_stats.quarantined[r], 1, memory_order_relaxed);
+	return QUARANTINED;
 }
 
 static outcome
@@ -478,8 +636,11 @@ process(worker *w, job *j)
 	rtcstats_status rc;
 	proxy_claims claims;
 	int64_t		start_ms = 0,
-				meta_start;
-	bool		meta_valid;
+				end_ms;
+	double		meta_start = 0;
+	bool		meta_valid,
+				has_start;
+	char		why[768];
 	struct timespec t0,
 				t1;
 	outcome		result = RETRY;
@@ -509,13 +670,12 @@ process(worker *w, job *j)
 			log_warn("event=retry dump=%s attempt=%d error=\"%s\"", j->id, j->attempts, err.detail);
 			goto out;
 		}
-		log_error("event=failed dump=%s error=\"%s at line %ld: %s\" moved=failed/",
-				  j->id, rtcstats_status_name(rc), err.line, err.detail);
-		if (proxy_spool_move_failed(proxy_cfg.spool_dir, j->id) != 0)
-			log_error("event=spool_error dump=%s error=\"cannot move to failed/: %s\"",
-					  j->id, strerror(errno));
-		atomic_fetch_add_explicit(&proxy_stats.sessions_failed, 1, memory_order_relaxed);
-		result = FAILED;
+		char		q[512];
+
+		proxy_log_quote(q, sizeof(q), err.detail);
+		snprintf(why, sizeof(why), "error=\"%s at line %ld: %s\"", rtcstats_status_name(rc),
+				 err.line, q);
+		result = quarantine(j, PROXY_QUARANTINE_UNREADABLE, why);
 		goto out;
 	}
 
@@ -523,38 +683,55 @@ process(worker *w, job *j)
 	rc = rtcstats_storage_put(w->storage, key, o.buf, o.z.total_out, &err);
 	if (rc != RTCSTATS_OK)
 	{
+		char		q[512];
+
+		proxy_log_quote(q, sizeof(q), err.detail);
+		if (!storage_is_outage(rc, err.detail))
+		{
+			snprintf(why, sizeof(why), "error=\"%s: %s\"", rtcstats_status_name(rc), q);
+			result = quarantine(j, PROXY_QUARANTINE_STORAGE, why);
+			goto out;
+		}
 		log_warn("event=retry dump=%s attempt=%d step=upload error=\"%s: %s\"", j->id,
-				 j->attempts, rtcstats_status_name(rc), err.detail);
+				 j->attempts, rtcstats_status_name(rc), q);
 		goto out;
 	}
 	blob_url = rtcstats_storage_object_url(w->storage, key);
 	if (!blob_url)
 		goto out;
 
-	meta_start = metadata_start(o.meta, o.meta_len, &meta_valid);
-	if (meta_start > 0)
-		start_ms = meta_start;
+	/*
+	 * The session's times: the end is the last write to the spool file (the
+	 * proxy's receive time); the start is the client's startTime when it is
+	 * sane for that, else the proxy's own start (the header's), else the end.
+	 */
+	end_ms = (int64_t) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	meta_valid = metadata_parse(o.meta, o.meta_len, o.meta_truncated, &meta_start, &has_start);
+	if (!proxy_sane_start_ms((double) start_ms, end_ms, &start_ms))
+		start_ms = end_ms;
+	if (has_start)
+		(void) proxy_sane_start_ms(meta_start, end_ms, &start_ms);
 	if (*proxy_cfg.dsn)
 	{
 		char		start_s[32],
 					end_s[32],
 					size_s[32];
 		const char *values[11];
-
-		snprintf(start_s, sizeof(start_s), "%lld", (long long) start_ms);
-		int64_t		end_ms = (int64_t) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+		db_result	dr;
 
 		/* File times come from a coarse clock: never end before the start. */
 		if (end_ms < start_ms)
 			end_ms = start_ms;
-		snprintf(end_s, sizeof(end_s), "%lld", (long long) end_ms);
+		/* Seconds, as to_timestamp takes them: no arithmetic in the statement. */
+		snprintf(start_s, sizeof(start_s), "%lld.%03d", (long long) (start_ms / 1000),
+				 (int) (start_ms % 1000));
+		snprintf(end_s, sizeof(end_s), "%lld.%03d", (long long) (end_ms / 1000),
+				 (int) (end_ms % 1000));
 		snprintf(size_s, sizeof(size_s), "%lu", (unsigned long) o.z.total_out);
-		if (meta_valid && !o.meta_truncated)
+		if (meta_valid)
 			o.meta[o.meta_len] = '\0';
-		else
-			meta_valid = false;
 		values[0] = j->id;
-		values[1] = start_ms > 0 ? start_s : NULL;
+		values[1] = start_s;
 		values[2] = end_s;
 		values[3] = blob_url;
 		values[4] = meta_valid ? o.meta : NULL;
@@ -564,7 +741,14 @@ process(worker *w, job *j)
 		values[8] = claims.session;
 		values[9] = proxy_cfg.host_identifier;
 		values[10] = size_s;
-		if (!db_insert(w, j->id, values))
+		dr = db_insert(w, j->id, values, why, sizeof(why));
+		if (dr == DB_DATA_ERROR)
+		{
+			/* The object stays: a requeued dump puts it again, the same bytes. */
+			result = quarantine(j, PROXY_QUARANTINE_DATABASE, why);
+			goto out;
+		}
+		if (dr == DB_OUTAGE)
 		{
 			log_warn("event=retry dump=%s attempt=%d step=insert", j->id, j->attempts);
 			goto out;
@@ -634,6 +818,28 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Takes the dumps put back by --requeue-failed, every REQUEUE_SCAN_SECONDS. */
+static void *
+scanner_main(void *arg)
+{
+	pthread_mutex_lock(&qlock);
+	while (!stopping)
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += REQUEUE_SCAN_SECONDS;
+		pthread_cond_timedwait(&scan_cond, &qlock, &ts);
+		if (stopping)
+			break;
+		pthread_mutex_unlock(&qlock);
+		proxy_spool_take_requeued(proxy_cfg.spool_dir, proxy_uploader_queue);
+		pthread_mutex_lock(&qlock);
+	}
+	pthread_mutex_unlock(&qlock);
+	return NULL;
+}
+
 int
 proxy_uploader_start(void)
 {
@@ -656,6 +862,9 @@ proxy_uploader_start(void)
 		}
 		nthreads++;
 	}
+	if (pthread_create(&scanner, NULL, scanner_main, NULL) != 0)
+		return -1;
+	scanner_started = true;
 	return 0;
 }
 
@@ -684,7 +893,11 @@ proxy_uploader_stop(void)
 	pthread_mutex_lock(&qlock);
 	stopping = true;
 	pthread_cond_broadcast(&qcond);
+	pthread_cond_broadcast(&scan_cond);
 	pthread_mutex_unlock(&qlock);
+	if (scanner_started)
+		pthread_join(scanner, NULL);
+	scanner_started = false;
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	free(threads);

@@ -4,7 +4,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rtcstats;
 RESET client_min_messages;
 
--- the public columns of rtcstats_dumps (INTERFACE.md, contracts.md)
+-- the public columns of rtcstats_dumps (docs/sql.md)
 SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull
 FROM pg_attribute
 WHERE attrelid = 'rtcstats_dumps'::regclass AND attnum > 0 AND NOT attisdropped

@@ -2,7 +2,7 @@
  * buffer.c: the growable byte buffer storage reads objects into.
  *
  * malloc only: the extension calls this from a backend, where a palloc
- * failure would longjmp through libcurl (STYLE.md section 2).
+ * failure would longjmp through libcurl.
  */
 #include <stdint.h>
 #include <stdlib.h>

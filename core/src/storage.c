@@ -5,7 +5,7 @@
  * Everything a database row can name goes through here first: a key must be
  * a relative path of plain segments, and a full URL must lie under the
  * configured root, so no dumps row can make a host read or write anything
- * else (STYLE.md section 4).  malloc only, no signals, no global state but
+ * else (docs/storage.md, RTCSTATS_ERR_PERMISSION).  malloc only, no signals, no global state but
  * curl_global_init(): the extension calls this from Postgres backends.
  */
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /*
  * storage_file.c: file:///dir storage, the embedded default.
  *
- * Files bypass curl (STYLE.md section 4).  Every path is opened relative to
+ * Files bypass curl (docs/storage.md).  Every path is opened relative to
  * a descriptor of the root, one step at a time, and no step follows a
  * symbolic link: openat2() with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS where
  * the kernel has it (Linux 5.6), else each directory opened with O_NOFOLLOW

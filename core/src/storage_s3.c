@@ -4,7 +4,7 @@
  * libcurl signs (CURLOPT_AWS_SIGV4); we send x-amz-content-sha256 ourselves,
  * because libcurl 7.88 hashes only CURLOPT_POSTFIELDS and would sign an
  * uploaded PUT body as if it were empty, and because then the signature does
- * not depend on the libcurl version (STYLE.md section 4).  One easy handle
+ * not depend on the libcurl version.  One easy handle
  * per storage object, curl_easy_reset() between requests: the options start
  * clean each time while the connection cache survives, so a worker reuses
  * its connection to the endpoint.

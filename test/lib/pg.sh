@@ -7,6 +7,8 @@
 #   pg_start / pg_stop       start (waits until it accepts connections) / stop fast
 #   pg_psql ARGS...          psql -XAt on the database, ON_ERROR_STOP
 #   pg_createdb              CREATE DATABASE rtcstats; CREATE EXTENSION rtcstats
+#   pg_up                    pg_init, pg_start and pg_createdb; on failure counts it
+#                            (fail) and returns 1
 #   PG_DSN                   libpq conninfo of the database
 #   PG_LOG                   the server log
 
@@ -53,4 +55,10 @@ pg_createdb() {
 	psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
 		-c "CREATE DATABASE $PG_DB" &&
 		pg_psql -c "CREATE EXTENSION rtcstats"
+}
+
+pg_up() {
+	pg_init || { fail "initdb"; return 1; }
+	pg_start || { fail "start PostgreSQL on $PG_PORT"; return 1; }
+	pg_createdb || { fail "CREATE EXTENSION rtcstats"; return 1; }
 }

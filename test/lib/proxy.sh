@@ -9,6 +9,9 @@
 #   proxy_log PORT            its current log file
 #   proxy_metric PORT NAME    value of a Prometheus sample (labels summed), 0 if absent
 #   proxy_san_reports         sanitizer reports written so far (ASan/UBSan log files)
+#   proxy_build_san           make all, extension-install and build-san/bin/rtcstats-proxy
+#                             (log in $RT_TMP/build.log), then PROXY_BIN is that ASan
+#                             proxy; on failure counts it (fail) and returns 1
 #
 # With a sanitizer build ($PROXY_BIN under build-san/), ASan and UBSan write
 # their reports to $RT_TMP/san.* (log_path); proxy_san_reports lists them.
@@ -72,3 +75,13 @@ proxy_metric() {	# port name
 }
 
 proxy_san_reports() { ls "$RT_TMP"/san.* 2>/dev/null; }
+
+proxy_build_san() {
+	if ! make -s all >"$RT_TMP/build.log" 2>&1 || ! make -s extension-install >>"$RT_TMP/build.log" 2>&1 ||
+		! make -s SANITIZE=1 BUILD=build-san build-san/bin/rtcstats-proxy >>"$RT_TMP/build.log" 2>&1; then
+		fail "build (make all, extension-install, build-san/bin/rtcstats-proxy)"
+		tail -n 30 "$RT_TMP/build.log"
+		return 1
+	fi
+	PROXY_BIN=build-san/bin/rtcstats-proxy
+}

@@ -8,7 +8,7 @@
 # cases, limits (1009, 1007, 1013, idle 1001), SIGTERM (1001, drained, exit 0),
 # spool recovery after kill -9, retries while storage or Postgres is down
 # (a private PostgreSQL 15 on a Unix socket only, "port" 55433, with the
-# contracts' rtcstats_dumps table), and a valgrind run (no definite leak,
+# rtcstats_dumps table of extension/sql/00-schema.sql), and a valgrind run (no definite leak,
 # no error).  file:// storage throughout.  Two free ports among 18085-18089
 # (18088 and 18087 when nothing else runs).
 #
@@ -615,7 +615,7 @@ if [ -x "$PG_BINDIR/initdb" ] && id postgres >/dev/null 2>&1; then
 	psqlq() { runuser -u postgres -- psql -XAtq -h "$T/pg" -p $PG_PORT -d postgres -v ON_ERROR_STOP=1 "$@"; }
 	rows_are() { [ "$(psqlq -c 'select count(*) from rtcstats_dumps')" = "$1" ]; }
 	if pg_ctl start; then
-		# The table as contracts.md fixes it (the extension's 00-schema.sql).
+		# The table as the extension's extension/sql/00-schema.sql creates it.
 		psqlq -c "CREATE TABLE rtcstats_dumps (id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 			created_at timestamptz NOT NULL DEFAULT now(), session_start timestamptz,
 			session_end timestamptz, blob_url text NOT NULL, metadata jsonb, client_id text,

@@ -43,17 +43,11 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER	# s3rver's built-in
 rt_tmpdir
 T=$RT_TMP
 
-if ! make -s all >"$T/build.log" 2>&1 || ! make -s extension-install >>"$T/build.log" 2>&1 ||
-	! make -s SANITIZE=1 BUILD=build-san build-san/bin/rtcstats-proxy >>"$T/build.log" 2>&1; then
-	fail "build (make all, extension-install, build-san/bin/rtcstats-proxy)"; tail -n 30 "$T/build.log"; finish
-fi
-PROXY_BIN=build-san/bin/rtcstats-proxy
+proxy_build_san || finish
 
 s3_install || { fail "install s3rver"; finish; }
 s3_start || { fail "start s3rver on $S3_PORT"; finish; }
-pg_init || { fail "initdb"; finish; }
-pg_start || { fail "start PostgreSQL on $PG_PORT"; finish; }
-pg_createdb || { fail "CREATE EXTENSION rtcstats"; finish; }
+pg_up || finish
 
 PROXY_ARGS=(--storage-url "s3://$S3_BUCKET/dumps" --s3-endpoint "$S3_ENDPOINT" --s3-path-style
 	--dsn "$PG_DSN" --host-identifier faults --spool-dir "$T/spool" --jwt-secret "$SECRET"
