@@ -342,13 +342,14 @@ main(int argc, char **argv)
 		log_warn("event=config_warning error=\"listening socket not found: no shedding at the open-file limit\"");
 	/* Listening: now this process owns the spool (locked) and finishes it. */
 	queued = proxy_spool_recover(proxy_cfg.spool_dir, proxy_uploader_queue);
-	log_info("event=start version=%s listen=%s port=%d loop=%s spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d",
+	log_info("event=start version=%s listen=%s port=%d loop=%s spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d max_connections=%d sockets=%ld max_pending_bytes=%zu",
 			 EXTVERSION, proxy_cfg.listen, proxy_cfg.port, ev_loop_p ? "libev" : "poll",
 			 proxy_cfg.spool_dir,
 			 proxy_cfg.storage_url, *proxy_cfg.dsn ? "yes" : "no",
 			 *proxy_cfg.jwt_secret ? "jwt" : "none",
 			 proxy_cfg.no_anonymize ? "no" : "yes",
-			 queued < 0 ? 0 : queued);
+			 queued < 0 ? 0 : queued, proxy_cfg.max_connections, proxy_socket_budget(),
+			 proxy_cfg.max_pending_bytes);
 
 	/* Runs until ws.c calls proxy_loop_break() (after SIGTERM/SIGINT). */
 	if (ev_loop_p)
