@@ -27,6 +27,9 @@
 
 #include "listen.h"
 
+/* The open-file limit we raise to at most (see proxy_listen_raise_nofile). */
+#define MAX_NOFILE (1L << 20)
+
 int
 proxy_listen_parse(const char *value, proxy_listen *out, char *err, size_t errlen)
 {
@@ -127,14 +130,17 @@ proxy_listen_raise_nofile(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
 		return 1024;
-	if (rl.rlim_cur < rl.rlim_max)
+	/*
+	 * lws allocates a pointer per possible descriptor (lws_plat_init): a
+	 * hard limit of 2^30, as some container runtimes set, would cost 8 GB.
+	 */
+	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < MAX_NOFILE)
 	{
-		rl.rlim_cur = rl.rlim_max;
+		rl.rlim_cur = rl.rlim_max > MAX_NOFILE ? MAX_NOFILE : rl.rlim_max;
 		(void) setrlimit(RLIMIT_NOFILE, &rl);
 		(void) getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	/* lws sizes a table by the limit (lws_plat_init): infinity is not usable as is. */
-	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1 << 20) ? 1 << 20 : (long) rl.rlim_cur;
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > MAX_NOFILE ? MAX_NOFILE : (long) rl.rlim_cur;
 }
 
 static int	spare_fd = -1;
