@@ -97,8 +97,9 @@ static long nsessions;
  * Every connection lws accepts (WSI_CREATE to WSI_DESTROY), HTTP and
  * half-open ones included: max-connections counts WebSocket sessions only,
  * and plain TCP connects used to fill the descriptor table until accept(2)
- * failed.  Beyond socket_budget (main.c: the limit minus the spool files'
- * share and a margin) a connection is closed as soon as it is accepted.
+ * failed.  At socket_budget (main.c: the limit minus the spool files'
+ * share and a margin) a newcomer takes the place of the oldest connection
+ * without a request, or is closed as soon as it is accepted.
  */
 static long socket_budget = 1L << 20;
 static long live_sockets;
@@ -1139,7 +1140,7 @@ proxy_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, vo
 			}
 			else if (lws_get_opaque_user_data(wsi))
 			{
-				/* lws never got a whole request (or upgrade) from it. */
+				/* lws never got a whole request (or upgrade) from it: unlinked here. */
 				mark_served(wsi);
 				if (!proxy_stopping)
 					atomic_fetch_add_explicit(&proxy_stats.requests_incomplete, 1,
