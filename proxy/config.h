@@ -33,9 +33,11 @@ typedef struct proxy_config
 	char	   *upload_path;		/* "" = HTTP upload disabled */
 	size_t		max_message_bytes;
 	size_t		max_dump_bytes;
+	size_t		max_pending_bytes;	/* reassembly across sessions, 0 = derived */
 	int			max_connections;
 	int			max_bad_messages;
 	int			idle_timeout;		/* seconds, 0 = none */
+	int			header_timeout;		/* seconds */
 	int			ping_interval;		/* seconds */
 	int			workers;
 	int			shutdown_timeout;	/* seconds */

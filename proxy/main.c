@@ -4,20 +4,21 @@
  * gzip, store and record them.  See docs/proxy.md.
  */
 #include <errno.h>
-#include <netdb.h>
+#include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <ev.h>
 
 #include "rtcstats/storage.h"
 
+#include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxy.h"
 #include "spool.h"
 
@@ -75,67 +76,112 @@ on_signal(int sig)
 		lws_cancel_service(proxy_ctx);
 }
 
+/*
+ * lws's error lines, at most LWS_LOG_BURST per LWS_LOG_INTERVAL_MS and the
+ * rest counted in the next line: at the open-file limit lws 4.1 logs
+ * "accept: errno 24" at every wakeup (lib/roles/listen/ops-listen.c), which
+ * was 3.1 GB of log in two minutes.  That failure also makes room or sheds
+ * the waiting connection (listen.c), so the loop stops waking for it.
+ */
+/* glibc's default initial mmap threshold (mallopt(3)), made fixed. */
+#define MMAP_THRESHOLD_BYTES (128 * 1024)
+
+#define LWS_LOG_INTERVAL_MS 10000
+#define LWS_LOG_BURST 5
+
 static void
 lws_log_to_ours(int level, const char *line)
 {
+	static int64_t window_ms;
+	static unsigned long in_window,
+				suppressed;
 	size_t		n = strlen(line);
+	int64_t		now = proxy_now_ms();
+	bool		accept_failed = strstr(line, "accept: errno") != NULL;
 
+	(void) level;
+	if (accept_failed)
+	{
+		atomic_fetch_add_explicit(&proxy_stats.accept_errors, 1, memory_order_relaxed);
+		/*
+		 * Room for the waiting connection: the oldest one without a
+		 * request goes (its descriptor is free at the next service, when
+		 * lws accepts again); with none, the waiting one is shed.
+		 */
+		if (!proxy_evict_unserved() && proxy_listen_shed())
+			atomic_fetch_add_explicit(&proxy_stats.connections_shed, 1, memory_order_relaxed);
+	}
+	if (now - window_ms >= LWS_LOG_INTERVAL_MS)
+	{
+		window_ms = now;
+		in_window = 0;
+	}
+	if (++in_window > LWS_LOG_BURST)
+	{
+		suppressed++;
+		return;
+	}
 	while (n > 0 && line[n - 1] == '\n')
 		n--;
-	log_warn("event=lws message=\"%.*s\"", (int) n, line);
+	if (suppressed)
+		log_warn("event=lws message=\"%.*s\" suppressed=%lu", (int) n, line, suppressed);
+	else
+		log_warn("event=lws message=\"%.*s\"", (int) n, line);
+	suppressed = 0;
 }
 
 /*
- * As many descriptors as allowed: each WebSocket is one, and its spool file
- * another while it is open.  Spool files get 40% of the limit (ws.c closes
- * the least recently written beyond that), sockets the rest.
+ * Descriptors (see docs/proxy.md, "Limits"): the soft limit is raised to the
+ * hard one; spool files get 40% of it (ws.c closes the least recently
+ * written beyond that), a margin is kept for the pipeline threads, lws's own
+ * descriptors and uploads, and sockets get the rest.  ws.c refuses a
+ * connection beyond that share at accept (plain TCP connects count, not
+ * only WebSocket sessions), so accept(2) does not reach EMFILE in normal
+ * operation; when it does anyway, listen.c sheds the connection.
  */
 static void
-raise_fd_limit(void)
+plan_descriptors(void)
 {
-	struct rlimit rl;
+	long		limit = proxy_listen_raise_nofile();
+	long		spool = limit * 2 / 5;
+	long		margin = 16 + 2L * proxy_cfg.workers;
+	long		sockets;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max)
-	{
-		rl.rlim_cur = rl.rlim_max;
-		(void) setrlimit(RLIMIT_NOFILE, &rl);
-		(void) getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	proxy_set_spool_fd_budget(rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : (long) (rl.rlim_cur * 2 / 5));
+	if (margin > limit / 8)
+		margin = limit / 8;
+	sockets = limit - spool - margin;
+	if (sockets < 1)
+		sockets = 1;
+	proxy_set_spool_fd_budget(spool);
+	proxy_set_socket_budget(sockets);
+	if (proxy_cfg.max_connections == 0)
+		proxy_cfg.max_connections = (int) (sockets > INT_MAX ? INT_MAX : sockets);
+	else if (proxy_cfg.max_connections > sockets)
+		log_warn("event=config_warning error=\"max-connections %d is above what the open-file limit %ld leaves for sockets (%ld): connections beyond that are refused\"",
+				 proxy_cfg.max_connections, limit, sockets);
+	if (proxy_listen_reserve() != 0)
+		log_warn("event=config_warning error=\"cannot open the spare descriptor: %s\"", strerror(errno));
 }
 
 /*
- * Can we bind address:port?  Checked before lws_create_context(), whose
- * failure path leaks (lws 4.1), so that a port in use is a clean error.
+ * Reassembly of fragmented messages across all sessions (ws.c): by default a
+ * sixteenth of the physical memory, between 64 MB and 1 GB, and room for at
+ * least four messages of max-message-bytes.
  */
-static bool
-can_listen(const char *address, int port)
+static size_t
+default_pending_bytes(void)
 {
-	struct addrinfo hints = {0},
-			   *res = NULL;
-	char		service[16];
-	bool		ok = false;
+	long		pages = sysconf(_SC_PHYS_PAGES),
+				page = sysconf(_SC_PAGESIZE);
+	size_t		n = pages > 0 && page > 0 ? (size_t) pages / 16 * (size_t) page : (size_t) 256 << 20;
 
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	snprintf(service, sizeof(service), "%d", port);
-	if (getaddrinfo(address, service, &hints, &res) != 0)
-		return false;
-	for (struct addrinfo *a = res; a && !ok; a = a->ai_next)
-	{
-		int			fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		int			one = 1;
-
-		if (fd < 0)
-			continue;
-		(void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		ok = bind(fd, a->ai_addr, a->ai_addrlen) == 0;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return ok;
+	if (n < (size_t) 64 << 20)
+		n = (size_t) 64 << 20;
+	if (n > (size_t) 1 << 30)
+		n = (size_t) 1 << 30;
+	if (n < proxy_cfg.max_message_bytes * 4)
+		n = proxy_cfg.max_message_bytes * 4;
+	return n;
 }
 
 int
@@ -147,6 +193,8 @@ main(int argc, char **argv)
 	int			rc;
 	long		left;
 	int			queued;
+	proxy_listen where;
+	char		why[200];
 
 	/* rtcstats-proxy --requeue-failed [ID...]: a command on the spool, then exit. */
 	if ((rc = proxy_requeue_command(argc, argv)) >= 0)
@@ -156,6 +204,12 @@ main(int argc, char **argv)
 	{
 		proxy_config_free(&proxy_cfg);
 		return rc > 0 ? 0 : 2;
+	}
+	if (proxy_listen_parse(proxy_cfg.listen, &where, why, sizeof(why)) != 0)
+	{
+		fprintf(stderr, "rtcstats-proxy: %s\n", why);
+		proxy_config_free(&proxy_cfg);
+		return 2;
 	}
 	proxy_log_set_level(proxy_cfg.log_level);
 	if (proxy_trusted_init(proxy_cfg.trusted_proxies) != 0)
@@ -189,7 +243,17 @@ main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	raise_fd_limit();
+	plan_descriptors();
+	if (proxy_cfg.max_pending_bytes == 0)
+		proxy_cfg.max_pending_bytes = default_pending_bytes();
+	/*
+	 * Reassembly buffers are large (up to max-message-bytes) and come and go
+	 * with sessions.  A fixed mmap threshold keeps every such buffer in its
+	 * own mapping, given back to the system at free(); glibc's default
+	 * raises the threshold after the first large free, and then keeps the
+	 * memory of thousands of closed sessions in its heap.
+	 */
+	(void) mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
 
 	rtcstats_storage_global_init();
 	if (proxy_health_start() != 0)
@@ -208,13 +272,22 @@ main(int argc, char **argv)
 	protocols[0].per_session_data_size = proxy_session_size();
 	memset(&info, 0, sizeof(info));
 	info.port = proxy_cfg.port;
-	info.iface = (*proxy_cfg.listen && strcmp(proxy_cfg.listen, "*") != 0) ?
-		proxy_cfg.listen : NULL;
+	info.iface = proxy_listen_iface(&where);
 	info.protocols = protocols;
 	/* UTF-8 is checked with the JSON (jsonscan.c): invalid text is a bad message. */
-	info.options = 0;
+	info.options = where.options;
 	info.max_http_header_data = 16384;	/* URL with a token, long user agents */
-	info.max_http_header_pool = 256;
+	/*
+	 * A header table for every connection we accept: with lws's default
+	 * of 256, 300 clients sending their headers slowly made every other
+	 * request wait for a table (5-20 s, /healthcheck timing out).  lws
+	 * allocates tables as requests need them and frees them when no
+	 * request waits, so memory follows the connections in their header
+	 * phase (16 KB each), each held at most header-timeout seconds.
+	 */
+	info.max_http_header_pool = 0;
+	info.max_http_header_pool2 = (unsigned int) proxy_socket_budget();
+	info.timeout_secs_ah_idle = (unsigned int) proxy_cfg.header_timeout;
 	info.timeout_secs = 20;			/* handshakes and HTTP requests */
 	info.ka_time = 0;
 	info.pt_serv_buf_size = 64 * 1024;
@@ -228,7 +301,7 @@ main(int argc, char **argv)
 	retry.secs_since_valid_hangup = (uint16_t) (proxy_cfg.ping_interval * 2 > 65535 ?
 												65535 : proxy_cfg.ping_interval * 2);
 	info.retry_and_idle_policy = &retry;
-	if (!can_listen(info.iface, info.port))
+	if (!proxy_listen_can_bind(&where, info.port))
 	{
 		fprintf(stderr, "rtcstats-proxy: cannot listen on %s:%d: %s\n", proxy_cfg.listen,
 				proxy_cfg.port, strerror(errno));
@@ -268,15 +341,18 @@ main(int argc, char **argv)
 		proxy_config_free(&proxy_cfg);
 		return 1;
 	}
+	if (proxy_listen_find_socket(proxy_cfg.port) < 0)
+		log_warn("event=config_warning error=\"listening socket not found: no shedding at the open-file limit\"");
 	/* Listening: now this process owns the spool (locked) and finishes it. */
 	queued = proxy_spool_recover(proxy_cfg.spool_dir, proxy_uploader_queue);
-	log_info("event=start version=%s listen=%s port=%d loop=%s spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d",
+	log_info("event=start version=%s listen=%s port=%d loop=%s spool=%s storage=%s database=%s auth=%s anonymize=%s recovered=%d max_connections=%d sockets=%ld max_pending_bytes=%zu",
 			 EXTVERSION, proxy_cfg.listen, proxy_cfg.port, ev_loop_p ? "libev" : "poll",
 			 proxy_cfg.spool_dir,
 			 proxy_cfg.storage_url, *proxy_cfg.dsn ? "yes" : "no",
 			 *proxy_cfg.jwt_secret ? "jwt" : "none",
 			 proxy_cfg.no_anonymize ? "no" : "yes",
-			 queued < 0 ? 0 : queued);
+			 queued < 0 ? 0 : queued, proxy_cfg.max_connections, proxy_socket_budget(),
+			 proxy_cfg.max_pending_bytes);
 
 	/* Runs until ws.c calls proxy_loop_break() (after SIGTERM/SIGINT). */
 	if (ev_loop_p)

@@ -141,6 +141,29 @@ proxy_metrics_render(size_t *len)
 			LOAD(http_uploads));
 	counter(&b, "rtcstats_proxy_http_uploads_rejected_total", "HTTP uploads refused (4xx).",
 			LOAD(http_upload_rejected));
+	gauge(&b, "rtcstats_proxy_sockets", "Open connections of every kind (HTTP, WebSocket, not yet known).",
+		  LOAD(sockets));
+	counter(&b, "rtcstats_proxy_sockets_refused_total",
+			"Connections closed at accept: the sockets' share of the open-file limit was in use.",
+			LOAD(sockets_refused));
+	counter(&b, "rtcstats_proxy_sockets_evicted_total",
+			"Connections without a whole request yet, closed (oldest first) to make room for a new one.",
+			LOAD(sockets_evicted));
+	counter(&b, "rtcstats_proxy_accept_errors_total",
+			"accept(2) failures (open-file limit reached anyway).", LOAD(accept_errors));
+	counter(&b, "rtcstats_proxy_connections_shed_total",
+			"Connections accepted on the spare descriptor at the open-file limit and closed.",
+			LOAD(connections_shed));
+	counter(&b, "rtcstats_proxy_requests_incomplete_total",
+			"Connections closed before their request headers were complete (header-timeout, or the client gave up).",
+			LOAD(requests_incomplete));
+	gauge(&b, "rtcstats_proxy_pending_bytes",
+		  "Bytes held for fragmented messages being reassembled, all sessions.", LOAD(pending_bytes));
+	counter(&b, "rtcstats_proxy_closed_pending_total",
+			"Sessions closed with 1013 because max-pending-bytes was reached.", LOAD(closed_pending));
+	counter(&b, "rtcstats_proxy_messages_normalized_total",
+			"Messages whose raw line breaks between JSON tokens were replaced by spaces.",
+			LOAD(messages_normalized));
 	gauge(&b, "rtcstats_proxy_queue_depth", "Dumps waiting for upload or insert.",
 		  LOAD(queue_depth));
 	sb_printf(&b, "# HELP rtcstats_proxy_upload_seconds Time to anonymize, gzip, upload and insert one dump.\n"

@@ -43,6 +43,15 @@ typedef struct proxy_metrics
 	atomic_ulong http_uploads;
 	atomic_ulong http_upload_rejected;
 	atomic_long queue_depth;		/* gauge */
+	atomic_long sockets;			/* open connections of every kind (gauge) */
+	atomic_ulong sockets_refused;	/* closed at accept: socket share of the fd limit */
+	atomic_ulong sockets_evicted;	/* oldest request-less connection closed to make room */
+	atomic_ulong accept_errors;		/* accept(2) failed (EMFILE, ENFILE) */
+	atomic_ulong connections_shed;	/* accepted on the spare descriptor and closed */
+	atomic_ulong requests_incomplete;	/* closed before their request headers were complete */
+	atomic_long pending_bytes;		/* reassembly buffers of all sessions (gauge) */
+	atomic_ulong closed_pending;	/* sessions closed with 1013: max-pending-bytes */
+	atomic_ulong messages_normalized;	/* raw CR/LF between tokens made spaces */
 	atomic_ulong latency_bucket[PROXY_LATENCY_BUCKETS + 1];	/* last is +Inf */
 	atomic_ulong latency_count;
 	atomic_ulong latency_sum_us;

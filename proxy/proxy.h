@@ -29,6 +29,11 @@ long		proxy_open_sessions(void);
 void		proxy_close_all_sessions(void);
 /* Spool files kept open at most (the rest reopened on demand). */
 void		proxy_set_spool_fd_budget(long budget);
+/* Sockets accepted at most (every connection: HTTP, WebSocket, half-open). */
+void		proxy_set_socket_budget(long budget);
+long		proxy_socket_budget(void);
+/* Loop thread: closes the oldest connection that has sent no whole request yet. */
+bool		proxy_evict_unserved(void);
 /* Loop thread: idle sweep, called every second. */
 void		proxy_sweep_sessions(void);
 /* Loop thread: writes every session's buffered messages; called before each wait. */

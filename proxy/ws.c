@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,10 @@
 /* Reassembly buffer: kept between messages up to this size, freed after this quiet time. */
 #define FRAG_KEEP_MAX (64 * 1024)
 #define FRAG_IDLE_MS 2000
+/* Reassembly memory freed before the sweep asks glibc to give back what it keeps. */
+#define TRIM_AFTER_BYTES (16 * 1024 * 1024)
+/* At most one line a second for events an attacker can repeat (the rest counted). */
+#define NOISY_LOG_MS 1000
 /*
  * Write-behind buffers: WBUF_SIZE bytes each (lws reads at most the
  * protocol's rx buffer, 16 KB, per socket per service), at most WBUF_COUNT
@@ -87,6 +92,131 @@ typedef struct session
 
 static session *sessions;
 static long nsessions;
+
+/*
+ * Every connection lws accepts (WSI_CREATE to WSI_DESTROY), HTTP and
+ * half-open ones included: max-connections counts WebSocket sessions only,
+ * and plain TCP connects used to fill the descriptor table until accept(2)
+ * failed.  At socket_budget (main.c: the limit minus the spool files'
+ * share and a margin) a newcomer takes the place of the oldest connection
+ * without a request, or is closed as soon as it is accepted.
+ */
+static long socket_budget = 1L << 20;
+static long live_sockets;
+
+/*
+ * Connections that have not yet sent a whole request (nor upgraded), oldest
+ * first, each linked from its wsi's opaque user data.  When every socket of
+ * the budget is taken, the oldest of them is closed to make room, so that
+ * idle or trickling connects cannot lock out /healthcheck and new sessions;
+ * a real client's headers take milliseconds.
+ */
+typedef struct unserved
+{
+	struct unserved *prev,
+			   *next;
+	struct lws *wsi;
+} unserved;
+
+static unserved *unserved_head,
+		   *unserved_tail;
+
+/*
+ * Evicted connections are closed at the next service, while lws may accept
+ * several more in the same wakeup: at most EVICTING_MAX are in flight (the
+ * descriptor margin of main.c has room for them), beyond which a newcomer is
+ * refused.  An evicted wsi's opaque pointer is evicted_mark until it goes.
+ */
+#define EVICTING_MAX 8
+static int	evicting;
+static char evicted_mark;
+
+static void
+unserved_unlink(unserved *u)
+{
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		unserved_head = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	else
+		unserved_tail = u->prev;
+	free(u);
+}
+
+/* Closes the oldest connection without a request; false if there is none. */
+bool
+proxy_evict_unserved(void)
+{
+	if (!unserved_head || evicting >= EVICTING_MAX)
+		return false;
+	lws_set_timeout(unserved_head->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	lws_set_opaque_user_data(unserved_head->wsi, &evicted_mark);
+	evicting++;
+	unserved_unlink(unserved_head);
+	atomic_fetch_add_explicit(&proxy_stats.sockets_evicted, 1, memory_order_relaxed);
+	return true;
+}
+
+/* The connection sent its request: no longer a candidate for eviction. */
+static void
+mark_served(struct lws *wsi)
+{
+	unserved   *u = lws_get_opaque_user_data(wsi);
+
+	if (u && (void *) u != (void *) &evicted_mark)
+	{
+		lws_set_opaque_user_data(wsi, NULL);
+		unserved_unlink(u);
+	}
+}
+
+/* Bytes of reassembly buffers (frag_cap) of all sessions: max-pending-bytes. */
+static size_t frag_total;
+static size_t frag_freed;		/* since the last malloc_trim */
+
+void
+proxy_set_socket_budget(long budget)
+{
+	socket_budget = budget < 1 ? 1 : budget;
+}
+
+long
+proxy_socket_budget(void)
+{
+	return socket_budget;
+}
+
+/* True if a line may be logged now; else counts it in *skipped. */
+static bool
+noisy_log_ok(int64_t *last_ms, unsigned long *skipped)
+{
+	int64_t		now = proxy_now_ms();
+
+	if (*last_ms && now - *last_ms < NOISY_LOG_MS)
+	{
+		(*skipped)++;
+		return false;
+	}
+	*last_ms = now;
+	return true;
+}
+
+/* Frees the session's reassembly buffer and takes it out of frag_total. */
+static void
+frag_release(session *s)
+{
+	if (s->frag)
+	{
+		free(s->frag);
+		frag_total -= s->frag_cap;
+		frag_freed += s->frag_cap;
+		atomic_store_explicit(&proxy_stats.pending_bytes, (long) frag_total, memory_order_relaxed);
+	}
+	s->frag = NULL;
+	s->frag_len = s->frag_cap = 0;
+}
 
 /*
  * Spool fds in least-recently-written order.  Each session would hold a
@@ -237,11 +367,7 @@ proxy_sweep_sessions(void)
 	for (session *s = sessions; s; s = s->next)
 	{
 		if (s->frag && s->frag_len == 0 && now - s->last_ms > FRAG_IDLE_MS)
-		{
-			free(s->frag);
-			s->frag = NULL;
-			s->frag_cap = 0;
-		}
+			frag_release(s);
 		if (proxy_cfg.idle_timeout > 0 && !s->closing && now - s->last_ms > (int64_t) proxy_cfg.idle_timeout * 1000)
 		{
 			log_info("event=idle dump=%s idle_ms=%lld", s->id[0] ? s->id : "-",
@@ -255,6 +381,16 @@ proxy_sweep_sessions(void)
 static void
 sweep_cb(lws_sorted_usec_list_t *sul)
 {
+	/*
+	 * Buffers of many closed sessions: large ones were mappings, gone at
+	 * free() (main.c fixes the mmap threshold); give back the heap's free
+	 * tail too, so that RSS falls after an attack.
+	 */
+	if (frag_freed > TRIM_AFTER_BYTES)
+	{
+		frag_freed = 0;
+		(void) malloc_trim(0);
+	}
 	if (proxy_stopping)
 		proxy_close_all_sessions();		/* in case the wakeup was missed */
 	if (all_closed && (nsessions == 0 || proxy_now_ms() > stop_deadline))
@@ -722,9 +858,7 @@ session_finish(session *s)
 		}
 	}
 	wbuf_release(s);
-	free(s->frag);
-	s->frag = NULL;
-	s->frag_len = s->frag_cap = 0;
+	frag_release(s);
 	if (s->prev)
 		s->prev->next = s->next;
 	else if (sessions == s)
@@ -738,9 +872,34 @@ session_finish(session *s)
 		proxy_loop_break();
 }
 
-/* One complete message: returns a close code or 0. */
+/*
+ * Raw CR and LF in a valid message can only be JSON whitespace between
+ * tokens (jsonscan.c refuses control characters inside strings): stored as
+ * they are, they would split the message's line in the dump, and the reader
+ * would see two broken events.  Made spaces, the message means the same.
+ */
+static void
+normalize_line_breaks(char *msg, size_t len)
+{
+	bool		changed = false;
+
+	for (char *p = msg, *end = msg + len; (p = memchr(p, '\n', (size_t) (end - p))) != NULL; p++)
+	{
+		*p = ' ';
+		changed = true;
+	}
+	for (char *p = msg, *end = msg + len; (p = memchr(p, '\r', (size_t) (end - p))) != NULL; p++)
+	{
+		*p = ' ';
+		changed = true;
+	}
+	if (changed)
+		atomic_fetch_add_explicit(&proxy_stats.messages_normalized, 1, memory_order_relaxed);
+}
+
+/* One complete message (modified in place): returns a close code or 0. */
 static int
-session_message(session *s, const char *msg, size_t len, bool binary)
+session_message(session *s, char *msg, size_t len, bool binary)
 {
 	struct iovec iov[2];
 
@@ -756,6 +915,7 @@ session_message(session *s, const char *msg, size_t len, bool binary)
 		}
 		return 0;
 	}
+	normalize_line_breaks(msg, len);
 	if (s->bytes + len + 1 + 64 > proxy_cfg.max_dump_bytes)
 	{
 		log_warn("event=dump_too_large dump=%s bytes=%llu", s->id, (unsigned long long) s->bytes);
@@ -822,7 +982,7 @@ close_reason(int code)
 }
 
 static int
-ws_receive(struct lws *wsi, session *s, const char *in, size_t len)
+ws_receive(struct lws *wsi, session *s, char *in, size_t len)
 {
 	bool		final = lws_is_final_fragment(wsi);
 	int			code;
@@ -850,9 +1010,31 @@ ws_receive(struct lws *wsi, session *s, const char *in, size_t len)
 				ncap *= 2;
 			if (ncap > proxy_cfg.max_message_bytes)
 				ncap = proxy_cfg.max_message_bytes;
+			/*
+			 * All sessions' half-received messages together: past
+			 * max-pending-bytes this one goes (1013, Try Again Later), the
+			 * others keep theirs.  Held per session: max-message-bytes.
+			 */
+			if (frag_total - s->frag_cap + ncap > proxy_cfg.max_pending_bytes)
+			{
+				static int64_t last_ms;
+				static unsigned long skipped;
+
+				if (noisy_log_ok(&last_ms, &skipped))
+				{
+					log_warn("event=pending_limit dump=%s pending_bytes=%zu max_pending_bytes=%zu skipped=%lu",
+							 s->id, frag_total, proxy_cfg.max_pending_bytes, skipped);
+					skipped = 0;
+				}
+				atomic_fetch_add_explicit(&proxy_stats.closed_pending, 1, memory_order_relaxed);
+				frag_release(s);
+				return close_now(wsi, s, CLOSE_TRY_AGAIN_LATER, "server busy");
+			}
 			n = realloc(s->frag, ncap);
 			if (!n)
 				return close_now(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+			frag_total += ncap - s->frag_cap;
+			atomic_store_explicit(&proxy_stats.pending_bytes, (long) frag_total, memory_order_relaxed);
 			s->frag = n;
 			s->frag_cap = ncap;
 		}
@@ -868,11 +1050,7 @@ ws_receive(struct lws *wsi, session *s, const char *in, size_t len)
 		 */
 		s->frag_len = 0;
 		if (s->frag_cap > FRAG_KEEP_MAX)
-		{
-			free(s->frag);
-			s->frag = NULL;
-			s->frag_cap = 0;
-		}
+			frag_release(s);
 	}
 	if (code)
 		return close_now(wsi, s, code, close_reason(code));
@@ -906,12 +1084,75 @@ proxy_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, vo
 
 		case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
 			/* After SIGTERM: accept nothing new. */
-			return proxy_stopping ? -1 : 0;
+			if (proxy_stopping)
+				return -1;
+			if (live_sockets >= socket_budget)
+			{
+				static int64_t last_ms;
+				static unsigned long skipped;
+				bool		evicted = proxy_evict_unserved();
+
+				if (noisy_log_ok(&last_ms, &skipped))
+				{
+					log_warn("event=%s reason=sockets sockets=%ld budget=%ld skipped=%lu",
+							 evicted ? "evicted" : "refused", live_sockets, socket_budget, skipped);
+					skipped = 0;
+				}
+				if (!evicted)
+				{
+					atomic_fetch_add_explicit(&proxy_stats.sockets_refused, 1, memory_order_relaxed);
+					return -1;
+				}
+			}
+			return 0;
+
+		case LWS_CALLBACK_WSI_CREATE:
+			live_sockets++;
+			atomic_store_explicit(&proxy_stats.sockets, live_sockets, memory_order_relaxed);
+			break;
+
+		case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+			/* Not at WSI_CREATE: lws sets the opaque pointer after it (adopt.c). */
+			{
+				unserved   *u = calloc(1, sizeof(*u));
+
+				if (u)
+				{
+					u->wsi = wsi;
+					u->prev = unserved_tail;
+					if (unserved_tail)
+						unserved_tail->next = u;
+					else
+						unserved_head = u;
+					unserved_tail = u;
+					lws_set_opaque_user_data(wsi, u);
+				}
+			}
+			break;
+
+		case LWS_CALLBACK_WSI_DESTROY:
+			live_sockets--;
+			atomic_store_explicit(&proxy_stats.sockets, live_sockets, memory_order_relaxed);
+			if (lws_get_opaque_user_data(wsi) == (void *) &evicted_mark)
+			{
+				lws_set_opaque_user_data(wsi, NULL);
+				evicting--;
+			}
+			else if (lws_get_opaque_user_data(wsi))
+			{
+				/* lws never got a whole request (or upgrade) from it: unlinked here. */
+				mark_served(wsi);
+				if (!proxy_stopping)
+					atomic_fetch_add_explicit(&proxy_stats.requests_incomplete, 1,
+											  memory_order_relaxed);
+			}
+			break;
 
 		case LWS_CALLBACK_ESTABLISHED:
 			{
 				int			code;
 
+				mark_served(wsi);
 				/* An HTTP keep-alive connection that upgraded: drop its HTTP state. */
 				if (s->http)
 					proxy_http_callback(wsi, LWS_CALLBACK_CLOSED_HTTP, &s->http, NULL, 0);
@@ -977,6 +1218,11 @@ proxy_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, vo
 			break;
 
 		case LWS_CALLBACK_HTTP:
+			mark_served(wsi);
+			if (!s)
+				break;
+			return proxy_http_callback(wsi, reason, &s->http, in, len);
+
 		case LWS_CALLBACK_HTTP_BODY:
 		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		case LWS_CALLBACK_HTTP_WRITEABLE:
