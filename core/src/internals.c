@@ -178,14 +178,23 @@ parse_text(converter *cv, const char *s, size_t len, bool *ok)
 {
 	json_object *obj;
 	size_t		end;
+	char	   *widened = NULL;
+	size_t		wlen;
 
 	*ok = false;
+	/* integers beyond 2^53 as JSON.parse() reads them (reader.c) */
+	if (rtcstats_json_widen_integers(s, len, &widened, &wlen) > 0)
+	{
+		s = widened;
+		len = wlen;
+	}
 	json_tokener_reset(cv->tok);
 	/* the terminating NUL ends a number at the end of the text */
 	obj = json_tokener_parse_ex(cv->tok, s, (int) len + 1);
 	if (json_tokener_get_error(cv->tok) != json_tokener_success)
 	{
 		json_object_put(obj);
+		free(widened);
 		return NULL;
 	}
 	/* only JSON white space may follow (an embedded NUL stops the parse early) */
@@ -193,8 +202,12 @@ parse_text(converter *cv, const char *s, size_t len, bool *ok)
 		if (s[end] != ' ' && s[end] != '\t' && s[end] != '\n' && s[end] != '\r')
 		{
 			json_object_put(obj);
+			free(widened);
 			return NULL;
 		}
+	if (widened)
+		rtcstats_json_widened(obj, rtcstats_reader_max_depth(cv->r) + 1);
+	free(widened);
 	*ok = true;
 	return obj;
 }

@@ -75,12 +75,24 @@ typedef struct rtcstats_reader_options
 	size_t		max_document_bytes; /* internals JSON; 0: 256 MiB */
 	int			max_depth;			/* JSON nesting; 0: 64 */
 	/*
-	 * A line that is not JSON, or JSON that is not an array: false (the
-	 * default) stops with an error naming the line, as upstream refuses the
-	 * dump; true counts it in rtcstats_reader_skipped_lines() and goes on.
+	 * The anonymizer's choice for a malformed line (anonymize.h): false (the
+	 * default) stops with an error naming the line; true drops it, counted.
 	 */
 	bool		skip_bad_lines;
+	/*
+	 * The reader's choice for a malformed event line (one that is not JSON,
+	 * not an array, has fewer than 3 elements or no numeric time delta last):
+	 * false (the default) skips it, counted in rtcstats_reader_skipped_lines()
+	 * with its line number (the extractor's analysis reports them as the
+	 * observation "malformed_lines"), so one bad line from a client does not
+	 * void the features of the session; true stops with an error naming the
+	 * line.  A file that is not a dump (first or metadata line) always fails.
+	 */
+	bool		strict_lines;
 } rtcstats_reader_options;
+
+/* How many skipped line numbers the reader keeps (the first ones). */
+#define RTCSTATS_SKIPPED_LINES_KEPT 10
 
 typedef struct rtcstats_reader rtcstats_reader;
 
@@ -94,6 +106,8 @@ void		rtcstats_reader_free(rtcstats_reader *r);	/* NULL-safe */
 
 rtcstats_format rtcstats_reader_format(const rtcstats_reader *r);
 long		rtcstats_reader_skipped_lines(const rtcstats_reader *r);
+/* The line numbers of the first skipped lines (up to RTCSTATS_SKIPPED_LINES_KEPT); *n set. */
+const long *rtcstats_reader_skipped_line_numbers(const rtcstats_reader *r, size_t *n);
 
 /* Full name of a (possibly compressed) method key: "6" -> "setLocalDescription". */
 const char *rtcstats_decompress_method(const char *key);
