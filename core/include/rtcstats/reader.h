@@ -10,7 +10,9 @@
  * same events upstream's readRTCStatsDump() produces.  Memory is bounded by the
  * per-peer-connection state (the current full stats report, the last local
  * descriptions), never by the length of the call.  The webrtc-internals format
- * is one JSON document and is read whole (bounded by max_document_bytes).
+ * is one JSON document and is read whole (bounded by max_document_bytes),
+ * in memory about three times the document: its stats values are kept as
+ * text and parsed when their report is emitted.
  */
 #ifndef RTCSTATS_READER_H
 #define RTCSTATS_READER_H
@@ -72,7 +74,7 @@ typedef struct rtcstats_reader_callbacks
 typedef struct rtcstats_reader_options
 {
 	size_t		max_line_bytes;		/* 0: RTCSTATS_DEFAULT_MAX_LINE_BYTES */
-	size_t		max_document_bytes; /* internals JSON; 0: 256 MiB */
+	size_t		max_document_bytes; /* internals JSON; 0: 64 MiB */
 	int			max_depth;			/* JSON nesting; 0: 64 */
 	/*
 	 * The anonymizer's choice for a malformed line (anonymize.h): false (the
