@@ -1,5 +1,6 @@
--- U+0000 in client strings (url, user agent, a track id, an SDP line, a
--- getStats string): the dump is kept and extracted, such strings are stored
+-- U+0000 in client strings (the metadata's url with a backslash and user
+-- agent, a track id, an SDP line, a getStats string): the dump is kept and
+-- extracted, such strings are stored
 -- escaped (a backslash doubled, U+0000 as the six characters \u0000;
 -- docs/features.md) and every other string as sent.  In a database of its
 -- own, so that no worker claims the row.
@@ -28,8 +29,6 @@ FROM rtcstats_dump_events(:'dump'::bytea) e,
 	 regexp_matches(coalesce(e.value::text, '') || coalesce(e.extra::text, ''),
 					'[a-zA-Z/=.-]{0,12}\\\\u0000[a-zA-Z0-9\\/.-]{0,12}', 'g') AS m(s)
 ORDER BY 1;
-SELECT value->>'url' AS url_as_stored, value->>'userAgent' AS user_agent_as_stored
-FROM rtcstats_dump_events(:'dump'::bytea) WHERE method = 'create' AND pc IS NULL;
 -- a string without U+0000 is as sent, backslashes and all
 SELECT value->>'x' AS plain FROM rtcstats_dump_events(
 	convert_to(E'RTCStatsDump\n{"fileFormat":3}\n["custom",null,{"x":"a\\\\u0000b"},1]\n', 'UTF8'));
