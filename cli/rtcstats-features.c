@@ -20,7 +20,7 @@ usage(FILE *f)
 			"    rtcstats-features - extract call features from rtcstats dumps\n"
 			"\n"
 			"SYNOPSIS\n"
-			"    rtcstats-features [--pretty] [--analysis | --summary | --html] [--skip-bad-lines]\n"
+			"    rtcstats-features [--pretty] [--analysis | --summary | --html] [--strict-lines]\n"
 			"                      [--max-line-bytes N] FILE...\n"
 			"\n"
 			"DESCRIPTION\n"
@@ -40,8 +40,11 @@ usage(FILE *f)
 			"    --summary         print the plain-English summary of the call, one line\n"
 			"    --html            print the call's report, one self-contained HTML page\n"
 			"                      (summary, scores, observations, charts); one FILE only\n"
-			"    --skip-bad-lines  skip lines that are not JSON arrays instead of failing\n"
-			"                      (a warning on stderr counts them)\n"
+			"    --strict-lines    fail on the first malformed event line (not JSON, not an\n"
+			"                      array, fewer than 3 elements, no numeric time delta last)\n"
+			"                      instead of skipping it; skipped lines are counted in a\n"
+			"                      warning on stderr and in the analysis (\"malformed_lines\")\n"
+			"    --skip-bad-lines  the default (kept for scripts that pass it)\n"
 			"    --max-line-bytes N\n"
 			"                      refuse lines longer than N bytes (default 64 MiB)\n"
 			"    -h, --help        show this help\n"
@@ -70,6 +73,7 @@ main(int argc, char **argv)
 		{"analysis", no_argument, NULL, 'a'},
 		{"summary", no_argument, NULL, 'S'},
 		{"html", no_argument, NULL, 'H'},
+		{"strict-lines", no_argument, NULL, 'L'},
 		CLI_READER_OPTIONS,
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
@@ -93,6 +97,9 @@ main(int argc, char **argv)
 			case 'p':
 				flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 					JSON_C_TO_STRING_NOSLASHESCAPE;
+				break;
+			case 'L':
+				opts.strict_lines = true;
 				break;
 			case 'a':
 			case 'S':
@@ -152,9 +159,14 @@ main(int argc, char **argv)
 		}
 		else
 		{
-			if (opts.skip_bad_lines && rtcstats_extractor_skipped_lines(x) > 0)
-				fprintf(stderr, "%s: warning: skipped %ld bad lines\n", path,
-						rtcstats_extractor_skipped_lines(x));
+			if (rtcstats_extractor_skipped_lines(x) > 0)
+			{
+				size_t		n;
+				const long *at = rtcstats_extractor_skipped_line_numbers(x, &n);
+
+				fprintf(stderr, "%s: warning: skipped %ld malformed lines (the first: line %ld)\n",
+						path, rtcstats_extractor_skipped_lines(x), at[0]);
+			}
 			if (output == 'f')
 				puts(json_object_to_json_string_ext(features, flags));
 			else

@@ -53,5 +53,11 @@ $(BUILD)/fuzz/fuzz_%: core/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard core/src/*.h co
 		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ $< $(CORE_SRCS) \
 		$(DEPS_LIBS) -lm
 
-fuzz: $(FUZZ_TARGETS)
-.PHONY: fuzz
+fuzz-targets: $(FUZZ_TARGETS)
+
+# Long runs (docs/testing.md): the smoke of 16-fuzz-smoke.sh, FUZZ_SECONDS per
+# target (default 600); FUZZ_ONLY="fuzz_reader fuzz_jwt" picks targets.
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_ONLY="$(FUZZ_ONLY)" BUILD=$(BUILD) test/suites/16-fuzz-smoke.sh
+.PHONY: fuzz fuzz-targets

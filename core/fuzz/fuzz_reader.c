@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	opts.skip_bad_lines = (data[0] & 1) != 0;
+	opts.strict_lines = (data[0] & 1) != 0;
 	split = size > 1 ? (size_t) data[0] * size / 256 : 0;
 	x = rtcstats_extractor_new(&opts);
 	if (x == NULL)

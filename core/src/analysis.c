@@ -136,6 +136,15 @@ pc_free(an_pc *p)
 }
 
 void
+rtcstats_analysis_set_malformed(rtcstats_analysis *a, long count, const long *lines,
+								size_t nlines)
+{
+	a->malformed = count;
+	a->nmalformed_at = nlines < RTCSTATS_SKIPPED_LINES_KEPT ? nlines : RTCSTATS_SKIPPED_LINES_KEPT;
+	memcpy(a->malformed_at, lines, a->nmalformed_at * sizeof(*lines));
+}
+
+void
 rtcstats_analysis_free(rtcstats_analysis *a)
 {
 	if (a == NULL)

@@ -293,6 +293,9 @@ struct rtcstats_analysis
 	double		early_last;
 	bool		early_spontaneous;	/* ended by the browser (onended), not stop() */
 	long		pcs_ignored;	/* events of connections beyond AN_MAX_PCS */
+	long		malformed;		/* event lines the reader skipped */
+	long		malformed_at[RTCSTATS_SKIPPED_LINES_KEPT];	/* their first line numbers */
+	size_t		nmalformed_at;
 	int			ws_close_code;	/* the server's last line ["close", null, code]; 0 if none */
 	double		ws_close_at;
 };

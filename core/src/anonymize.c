@@ -33,7 +33,7 @@
 #include "tables.h"
 
 #define DEFAULT_MAX_DEPTH 64
-#define DEFAULT_MAX_DOCUMENT (256 * 1024 * 1024)
+#define DEFAULT_MAX_DOCUMENT (64 * 1024 * 1024)	/* as the reader's (reader.c) */
 
 /* ---- the dump anonymizer ---- */
 

@@ -352,6 +352,12 @@ rtcstats_extractor_skipped_lines(const rtcstats_extractor *x)
 	return rtcstats_reader_skipped_lines(x->reader);
 }
 
+const long *
+rtcstats_extractor_skipped_line_numbers(const rtcstats_extractor *x, size_t *n)
+{
+	return rtcstats_reader_skipped_line_numbers(x->reader, n);
+}
+
 rtcstats_status
 rtcstats_extractor_feed(rtcstats_extractor *x, const void *data, size_t len,
 						rtcstats_error *err)
@@ -431,6 +437,13 @@ rtcstats_extractor_analysis(rtcstats_extractor *x, json_object *features)
 
 	if (x->analysis == NULL)
 		return NULL;
+	{
+		size_t		n;
+		const long *at = rtcstats_reader_skipped_line_numbers(x->reader, &n);
+
+		rtcstats_analysis_set_malformed(x->analysis, rtcstats_reader_skipped_lines(x->reader),
+										at, n);
+	}
 	out = rtcstats_analysis_finish(x->analysis, features);
 	if (out == NULL)
 		return NULL;

@@ -30,6 +30,7 @@ struct rtcstats_input
 	void	   *arg;
 	size_t		max_line;
 	size_t		max_document;	/* max_line when the input is one JSON document */
+	bool		document;		/* it is: max_line is max_document */
 	input_mode	mode;
 	unsigned char sniff[2];
 	size_t		nsniff;
@@ -95,6 +96,10 @@ rtcstats_input_bytes(const rtcstats_input *in)
 static rtcstats_status
 line_append(rtcstats_input *in, const char *data, size_t len, rtcstats_error *err)
 {
+	if (in->line_len + len > in->max_line && in->document)
+		return rtcstats_fail(err, RTCSTATS_ERR_TOO_LARGE, in->lineno + 1,
+							 "webrtc-internals document is larger than the limit of %zu bytes",
+							 in->max_line);
 	if (in->line_len + len > in->max_line)
 		return rtcstats_fail(err, RTCSTATS_ERR_TOO_LARGE, in->lineno + 1,
 							 "line is longer than the limit of %zu bytes", in->max_line);
@@ -139,8 +144,11 @@ split_lines(rtcstats_input *in, const char *data, size_t len, rtcstats_error *er
 	 * A webrtc-internals dump is one JSON document, usually on one line: it
 	 * is bounded by the document limit, not by the line limit.
 	 */
-	if (in->total == 0 && len > 0 && data[0] == '{' && in->max_document > in->max_line)
+	if (in->total == 0 && len > 0 && data[0] == '{' && in->max_document >= in->max_line)
+	{
 		in->max_line = in->max_document;
+		in->document = true;
+	}
 	in->total += len;
 	while (len > 0)
 	{

@@ -37,6 +37,14 @@
 
 #define PFX "webrtc-internals dump: "
 
+/*
+ * Stats timestamps per document (the sum of every "<id>-timestamp" series'
+ * length).  Chrome keeps the last 1000 of each stats id, so 2,000,000 is
+ * 2,000 stats ids of full history; each costs about 80 bytes while the
+ * document is converted.  A document with more is refused.
+ */
+#define MAX_STATS_TIMESTAMPS 2000000
+
 /* One trace event before sorting. */
 typedef struct ievent
 {
@@ -47,13 +55,29 @@ typedef struct ievent
 	json_object *value;			/* owned reference; NULL for null/undefined */
 } ievent;
 
-/* A property series of one stats id: timestamps[j] goes with values[j - off + skip]. */
+/*
+ * The values of a property series as read: the JSON text (borrowed from the
+ * document) and where each value that can be reported starts in it, i.e.
+ * the last ones, as many as there are timestamps.  Each value is parsed
+ * when its report is built, so memory holds 4 bytes per reported value, not
+ * a json-c object per value of the document (a 255 MB document of small
+ * numbers took the reader to gigabytes).
+ */
+typedef struct svalues
+{
+	const char *text;
+	size_t		len;
+	size_t		nvalues;		/* values.length */
+	size_t		n;				/* kept: the last min(nvalues, timestamps) */
+	uint32_t	start[];
+} svalues;
+
+/* A property series of one stats id: timestamps[j] goes with values->start[j - off]. */
 typedef struct sprop
 {
 	const char *name;
-	json_object *values;		/* borrowed from the series object */
+	const svalues *values;		/* owned by the series object */
 	size_t		off;			/* timestamps.length - values.length, at least 0 */
-	size_t		skip;			/* values before the first timestamp (upstream: undefined) */
 	size_t		order;			/* position in JavaScript key order */
 } sprop;
 
@@ -108,6 +132,7 @@ typedef struct converter
 	double		max_ts;			/* latest own timestamp of any event */
 	bool		have_ts;
 	double		min_ts;
+	size_t		ntimestamps;	/* stats timestamps read (MAX_STATS_TIMESTAMPS) */
 	rtcstats_error *err;
 } converter;
 
@@ -178,14 +203,23 @@ parse_text(converter *cv, const char *s, size_t len, bool *ok)
 {
 	json_object *obj;
 	size_t		end;
+	char	   *widened = NULL;
+	size_t		wlen;
 
 	*ok = false;
+	/* integers beyond 2^53 as JSON.parse() reads them (reader.c) */
+	if (rtcstats_json_widen_integers(s, len, &widened, &wlen) > 0)
+	{
+		s = widened;
+		len = wlen;
+	}
 	json_tokener_reset(cv->tok);
 	/* the terminating NUL ends a number at the end of the text */
 	obj = json_tokener_parse_ex(cv->tok, s, (int) len + 1);
 	if (json_tokener_get_error(cv->tok) != json_tokener_success)
 	{
 		json_object_put(obj);
+		free(widened);
 		return NULL;
 	}
 	/* only JSON white space may follow (an embedded NUL stops the parse early) */
@@ -193,8 +227,12 @@ parse_text(converter *cv, const char *s, size_t len, bool *ok)
 		if (s[end] != ' ' && s[end] != '\t' && s[end] != '\n' && s[end] != '\r')
 		{
 			json_object_put(obj);
+			free(widened);
 			return NULL;
 		}
+	if (widened)
+		rtcstats_json_widened(obj, rtcstats_reader_max_depth(cv->r) + 1);
+	free(widened);
 	*ok = true;
 	return obj;
 }
@@ -520,20 +558,306 @@ split_series_name(const char *name, char **id, char **prop)
 	return true;
 }
 
-/* JSON.parse(entry.values), which must give an array. */
+static size_t
+skip_json_space(const char *s, size_t len, size_t p)
+{
+	while (p < len && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' || s[p] == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * Where the array element starting at p ends: the ',' or ']' after it at
+ * its own level (strings and nesting skipped, not checked: parse_element
+ * checks the span).
+ */
+static size_t
+element_end(const char *s, size_t len, size_t p)
+{
+	size_t		depth = 0;
+
+	for (; p < len; p++)
+	{
+		char		c = s[p];
+
+		if (c == '"')
+		{
+			for (p++; p < len && s[p] != '"'; p++)
+				if (s[p] == '\\')
+					p++;
+		}
+		else if (c == '[' || c == '{')
+			depth++;
+		else if (c == ']' || c == '}')
+		{
+			if (depth == 0)
+				return p;
+			depth--;
+		}
+		else if (c == ',' && depth == 0)
+			return p;
+	}
+	return len;
+}
+
+/* Whether s[0, n) is one JSON number (RFC 8259 section 6), the common stats value. */
+static bool
+is_json_number(const char *s, size_t n)
+{
+	size_t		p = 0,
+				d;
+
+#define DIGITS() do { d = p; while (p < n && s[p] >= '0' && s[p] <= '9') p++; } while (0)
+	if (p < n && s[p] == '-')
+		p++;
+	if (p < n && s[p] == '0')
+		p++;
+	else
+	{
+		DIGITS();
+		if (p == d)
+			return false;
+	}
+	if (p < n && s[p] == '.')
+	{
+		p++;
+		DIGITS();
+		if (p == d)
+			return false;
+	}
+	if (p < n && (s[p] == 'e' || s[p] == 'E'))
+	{
+		p++;
+		if (p < n && (s[p] == '+' || s[p] == '-'))
+			p++;
+		DIGITS();
+		if (p == d)
+			return false;
+	}
+#undef DIGITS
+	return p == n;
+}
+
+/*
+ * The JSON value that is exactly s[0, n) (white space around it allowed),
+ * as JSON.parse() reads it: *ok false when it is not one.
+ */
+static json_object *
+parse_element(converter *cv, const char *s, size_t n, bool *ok)
+{
+	json_object *e;
+	enum json_tokener_error jerr;
+
+	json_tokener_reset(cv->tok);
+	e = json_tokener_parse_ex(cv->tok, s, (int) n);
+	jerr = json_tokener_get_error(cv->tok);
+	if (jerr == json_tokener_continue)
+	{
+		/* a number at the end of the span needs a character to end it */
+		e = json_tokener_parse_ex(cv->tok, " ", 1);
+		jerr = json_tokener_get_error(cv->tok);
+		*ok = jerr == json_tokener_success;
+	}
+	else
+		*ok = jerr == json_tokener_success &&
+			skip_json_space(s, n, json_tokener_get_parse_end(cv->tok)) == n;
+	if (!*ok)
+	{
+		json_object_put(e);
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * JSON.parse(text) for a text that must be an array, without building it:
+ * each element is parsed (so the text is checked as JSON.parse checks it)
+ * and dropped, and the starts of the last keep elements are kept.  NULL
+ * when the text is not a JSON array or memory ran out (*oom set).
+ */
+static svalues *
+scan_values(converter *cv, const char *text, size_t len, size_t keep, bool *oom)
+{
+	svalues    *v;
+	size_t		p = skip_json_space(text, len, 0),
+				cap = keep < 64 ? keep : 64;
+
+	*oom = false;
+	if (len >= UINT32_MAX || p >= len || text[p] != '[')
+		return NULL;
+	if ((v = malloc(sizeof(*v) + cap * sizeof(uint32_t))) == NULL)
+		goto nomem;
+	v->text = text;
+	v->len = len;
+	v->nvalues = v->n = 0;
+	p = skip_json_space(text, len, p + 1);
+	if (p < len && text[p] == ']')
+		p++;
+	else
+		for (;;)
+		{
+			size_t		end = element_end(text, len, p);
+			bool		ok;
+
+			size_t		last = end;
+
+			while (last > p && (text[last - 1] == ' ' || text[last - 1] == '\t' ||
+								text[last - 1] == '\n' || text[last - 1] == '\r'))
+				last--;
+			/* numbers checked here, anything else by json-c */
+			ok = is_json_number(text + p, last - p);
+			if (!ok)
+				json_object_put(parse_element(cv, text + p, end - p, &ok));
+			if (!ok || end >= len)
+				goto bad;
+			if (keep > 0)
+			{
+				if (v->n < keep && v->n == cap)
+				{
+					svalues    *q;
+
+					cap = cap * 2 < keep ? cap * 2 : keep;
+					if ((q = realloc(v, sizeof(*v) + cap * sizeof(uint32_t))) == NULL)
+						goto nomem;
+					v = q;
+				}
+				/* a ring of the last keep starts, put in order below */
+				v->start[v->nvalues % keep] = (uint32_t) p;
+				if (v->n < keep)
+					v->n++;
+			}
+			v->nvalues++;
+			p = end + 1;
+			if (text[end] == ']')
+				break;
+		}
+	if (skip_json_space(text, len, p) != len)
+		goto bad;
+	if (keep > 0 && v->nvalues > keep && v->nvalues % keep != 0)
+	{
+		/* rotate the ring: the oldest kept start first */
+		size_t		r = v->nvalues % keep;
+		uint32_t   *tmp = malloc(r * sizeof(*tmp));
+
+		if (tmp == NULL)
+			goto nomem;
+		memcpy(tmp, v->start, r * sizeof(*tmp));
+		memmove(v->start, v->start + r, (keep - r) * sizeof(*tmp));
+		memcpy(v->start + keep - r, tmp, r * sizeof(*tmp));
+		free(tmp);
+	}
+	return v;
+bad:
+	free(v);
+	return NULL;
+nomem:
+	free(v);
+	*oom = true;
+	return NULL;
+}
+
+/* Value k of a series (kept index), parsed: a new reference (NULL for JSON null). */
+static json_object *
+series_value(converter *cv, const svalues *v, size_t k)
+{
+	size_t		p = v->start[k],
+				end = element_end(v->text, v->len, p),
+				wlen;
+	bool		ok;
+	json_object *e = parse_element(cv, v->text + p, end - p, &ok);
+	char	   *widened;
+
+	/* an integer beyond 2^53: JSON.parse()'s double (reader.c) */
+	if (e != NULL && json_object_is_type(e, json_type_int) &&
+		rtcstats_json_widen_integers(v->text + p, end - p, &widened, &wlen) > 0)
+	{
+		json_object_put(e);
+		e = parse_element(cv, widened, wlen, &ok);
+		rtcstats_json_widened(e, 2);
+		free(widened);
+	}
+	return e;
+}
+
+static void
+svalues_free(json_object *holder, void *userdata)
+{
+	(void) holder;
+	free(userdata);
+}
+
+/* entry.values as text, which must be a string. */
+static rtcstats_status
+series_text(converter *cv, const char *pc, const char *name, json_object *entry,
+			json_object **text)
+{
+	bool		found;
+
+	*text = get(entry, "values", &found);
+	if (*text == NULL || !json_object_is_type(*text, json_type_string))
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "PeerConnections[\"%.64s\"].stats[\"%.128s\"].values is not a string",
+							 pc, name);
+	return RTCSTATS_OK;
+}
+
+/*
+ * JSON.parse(entry.values), which must give an array, kept as an svalues
+ * (the last keep starts) held by a json-c object *out owns.
+ */
+static rtcstats_status
+series_svalues(converter *cv, const char *pc, const char *name, json_object *entry,
+			   size_t keep, json_object **out)
+{
+	json_object *text;
+	svalues    *v;
+	bool		oom;
+	rtcstats_status rc;
+
+	*out = NULL;
+	if ((rc = series_text(cv, pc, name, entry, &text)) != RTCSTATS_OK)
+		return rc;
+	v = scan_values(cv, json_object_get_string(text), (size_t) json_object_get_string_len(text),
+					keep, &oom);
+	if (v == NULL && oom)
+		return nomem(cv);
+	if (v == NULL)
+		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
+							 PFX "PeerConnections[\"%.64s\"].stats[\"%.128s\"].values is not a JSON array",
+							 pc, name);
+	if ((*out = json_object_new_boolean(0)) == NULL)
+	{
+		free(v);
+		return nomem(cv);
+	}
+	json_object_set_userdata(*out, v, svalues_free);
+	return RTCSTATS_OK;
+}
+
+/* JSON.parse(entry.values), which must give an array (the timestamps). */
 static rtcstats_status
 series_values(converter *cv, const char *pc, const char *name, json_object *entry,
 			  json_object **out)
 {
-	bool		found,
-				ok;
-	json_object *text = get(entry, "values", &found);
+	bool		ok;
+	json_object *text;
+	rtcstats_status rc;
 
 	*out = NULL;
-	if (text == NULL || !json_object_is_type(text, json_type_string))
-		return rtcstats_fail(cv->err, RTCSTATS_ERR_FORMAT, 0,
-							 PFX "PeerConnections[\"%.64s\"].stats[\"%.128s\"].values is not a string",
-							 pc, name);
+	if ((rc = series_text(cv, pc, name, entry, &text)) != RTCSTATS_OK)
+		return rc;
+	/* bounded before it is built: a comma per timestamp */
+	{
+		const char *t = json_object_get_string(text);
+		size_t		commas = 1;
+
+		for (const char *c = t; (c = strchr(c, ',')) != NULL; c++)
+			commas++;
+		if (commas > MAX_STATS_TIMESTAMPS - cv->ntimestamps)
+			return rtcstats_fail(cv->err, RTCSTATS_ERR_TOO_LARGE, 0,
+								 PFX "more than %d stats timestamps", MAX_STATS_TIMESTAMPS);
+		cv->ntimestamps += commas;
+	}
 	*out = parse_text(cv, json_object_get_string(text), (size_t) json_object_get_string_len(text),
 					  &ok);
 	if (!ok || !json_object_is_type(*out, json_type_array))
@@ -709,7 +1033,10 @@ read_stats(converter *cv, const char *pc, json_object *stats, istats *st)
 		free(tsname);
 		if (strcmp(prop, "timestamp") == 0)
 			continue;			/* the same values, already read */
-		if ((rc = series_values(cv, pc, name, entry, &values)) != RTCSTATS_OK)
+		if ((rc = series_svalues(cv, pc, name, entry,
+								 strcmp(prop, "id") == 0 ? 0 :
+								 json_object_array_length(json_object_object_get(s, "t")),
+								 &values)) != RTCSTATS_OK)
 			goto done;
 		if (strcmp(prop, "id") == 0)
 		{
@@ -763,17 +1090,17 @@ read_stats(converter *cv, const char *pc, json_object *stats, istats *st)
 		}
 		for (size_t k = 0; k < nprops; k++)
 		{
-			size_t		nvalues = json_object_array_length(props[k].val);
+			const svalues *v = json_object_get_userdata(props[k].val);
+			size_t		nvalues = v->nvalues;
 			sprop	   *sp = &ss->props[ss->nprops];
 
 			if (nvalues == 0)
 				continue;
 			sp->name = props[k].key;
-			sp->values = props[k].val;
+			sp->values = v;
 			sp->order = k;
 			/* timestamps[index + offset]: values before the first timestamp have none */
 			sp->off = nvalues <= ntimes ? ntimes - nvalues : 0;
-			sp->skip = nvalues > ntimes ? nvalues - ntimes : 0;
 			ss->nprops++;
 		}
 		free(props);
@@ -846,7 +1173,7 @@ sprop_order_cmp(const void *a, const void *b)
  * has properties.  NULL when out of memory.
  */
 static json_object *
-build_report(const istats *st, size_t from, size_t to, const sprop **scratch)
+build_report(converter *cv, const istats *st, size_t from, size_t to, const sprop **scratch)
 {
 	json_object *report = json_object_new_object();
 	double		ts = st->samples[from].ts;
@@ -891,9 +1218,9 @@ build_report(const istats *st, size_t from, size_t to, const sprop **scratch)
 		for (size_t k = 0; k < n; k++)
 		{
 			const sprop *sp = scratch[k];
-			json_object *v = json_object_array_get_idx(sp->values, j - sp->off + sp->skip);
+			json_object *v = series_value(cv, sp->values, j - sp->off);
 
-			if (json_object_object_add(rep, sp->name, json_object_get(v)) != 0)
+			if (json_object_object_add(rep, sp->name, v) != 0)
 			{
 				json_object_put(v);
 				json_object_put(report);
@@ -1037,7 +1364,7 @@ emit_trace(converter *cv, itrace *tr, double dump_time)
 
 			while (h < st->nsamples && st->samples[h].ts == st->samples[g].ts)
 				h++;
-			if ((report = build_report(st, g, h, scratch)) == NULL)
+			if ((report = build_report(cv, st, g, h, scratch)) == NULL)
 				rc = nomem(cv);
 			else
 				rc = rtcstats_reader_emit(cv->r, tr->pc, "getStats", st->samples[g].ts, report,

@@ -262,6 +262,19 @@ client_rules(rtcstats_analysis *a, json_object *arr)
 				 AN_MAX_PCS, AN_MAX_PCS);
 		put(ev, "eventsIgnored", (double) a->pcs_ignored);
 	}
+	if (a->malformed > 0)
+	{
+		json_object *at = json_object_new_array();
+
+		ev = add(arr, "malformed_lines", "client", "warning", NULL, NULL, 0, 0, NAN,
+				 "%ld line%s of the dump could not be read (not a JSON event array) and %s skipped; the first: line %ld.",
+				 a->malformed, a->malformed == 1 ? "" : "s", a->malformed == 1 ? "was" : "were",
+				 a->nmalformed_at ? a->malformed_at[0] : 0L);
+		put(ev, "lines", (double) a->malformed);
+		for (size_t i = 0; i < a->nmalformed_at; i++)
+			json_object_array_add(at, json_object_new_int64(a->malformed_at[i]));
+		json_object_object_add(ev, "firstLines", at);
+	}
 	if (a->reload_count >= 1)
 	{
 		ev = add(arr, "page_reload", "client", "warning", NULL, NULL, a->reload_at, a->reload_at,

@@ -22,7 +22,12 @@
 #include "tables.h"
 
 #define DEFAULT_MAX_DEPTH 64
-#define DEFAULT_MAX_DOCUMENT (256 * 1024 * 1024)
+/*
+ * webrtc-internals documents are read whole: the peak is about three times
+ * the document (the text, the parsed tree, the reported values' starts;
+ * docs/features.md), so 64 MiB bounds a call to about 200 MB.
+ */
+#define DEFAULT_MAX_DOCUMENT (64 * 1024 * 1024)
 #define MAX_PEER_CONNECTIONS 100000
 #define MAX_STATS_IDS 100000	/* per peer connection; browsers report a few hundred */
 
@@ -50,7 +55,8 @@ struct rtcstats_reader
 	long		nlines;			/* lines seen */
 	bool		have_metadata;
 	double		time;			/* running timestamp */
-	long		skipped;
+	long		skipped;		/* malformed event lines skipped */
+	long		skipped_at[RTCSTATS_SKIPPED_LINES_KEPT];	/* the first ones' numbers */
 
 	pc_state   *pcs;
 	size_t		npcs;
@@ -147,6 +153,14 @@ long
 rtcstats_reader_skipped_lines(const rtcstats_reader *r)
 {
 	return r->skipped;
+}
+
+const long *
+rtcstats_reader_skipped_line_numbers(const rtcstats_reader *r, size_t *n)
+{
+	*n = r->skipped < RTCSTATS_SKIPPED_LINES_KEPT ? (size_t) r->skipped
+		: RTCSTATS_SKIPPED_LINES_KEPT;
+	return r->skipped_at;
 }
 
 bool
@@ -271,6 +285,170 @@ js_number(double d, char *buf, size_t size)
 		snprintf(o, size - (size_t) (o - buf), "%c%s%.*se%c%d", digits[0], k > 1 ? "." : "",
 				 k - 1, digits + 1, n - 1 < 0 ? '-' : '+', abs(n - 1));
 	return buf;
+}
+
+/*
+ * Integer literals beyond 2^53: JSON.parse() gives the nearest double,
+ * json-c an exact 64-bit integer, and beyond 64 bits a saturated one
+ * (123456789012345678901234567890 reads as 18446744073709551615).  A text
+ * with such a literal outside its strings is copied with each one written
+ * as the double JavaScript holds, in Number::toString's words
+ * ("1.2345678901234568e+29"), so json-c reads that double and (see
+ * rtcstats_json_widened) prints it as upstream does.  Returns 0 when
+ * nothing needs widening (the common case: *out NULL), 1 with *out a
+ * malloc'd copy of *outlen bytes, -1 when out of memory.
+ */
+static bool
+beyond_safe_integers(const char *digits, size_t n)
+{
+	if (digits[0] == '0')
+		return false;			/* not JSON (leading zero): json-c refuses it */
+	return n > 16 || (n == 16 && memcmp(digits, "9007199254740992", 16) > 0);
+}
+
+int
+rtcstats_json_widen_integers(const char *s, size_t len, char **out, size_t *outlen)
+{
+	size_t		run = 0,
+				i,
+				o = 0,
+				cap = 0;
+	bool		long_run = false;
+	char	   *buf = NULL;
+	size_t		copied = 0;		/* s[0 .. copied) is in buf */
+
+	*out = NULL;
+	*outlen = 0;
+	/* quick pass: a literal beyond 2^53 has 16 digits in a row or more */
+	for (i = 0; i < len && !long_run; i++)
+	{
+		run = (s[i] >= '0' && s[i] <= '9') ? run + 1 : 0;
+		long_run = run >= 16;
+	}
+	if (!long_run)
+		return 0;
+	for (i = 0; i < len;)
+	{
+		char		c = s[i];
+
+		if (c == '"')
+		{
+			for (i++; i < len && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			i++;
+			continue;
+		}
+		if (c == '-' || (c >= '0' && c <= '9'))
+		{
+			size_t		start = i,
+						d0 = c == '-' ? i + 1 : i;
+			bool		integer = true;
+
+			for (i = d0; i < len && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+									 s[i] == 'e' || s[i] == 'E' || s[i] == '+' || s[i] == '-'); i++)
+				integer &= s[i] >= '0' && s[i] <= '9';
+			if (integer && i > d0 && beyond_safe_integers(s + d0, i - d0))
+			{
+				char		text[40];
+				char	   *js,
+						   *e,
+						   *num = strndup(s + start, i - start);
+				size_t		need,
+							jl;
+				double		d;
+
+				if (num == NULL)
+				{
+					free(buf);
+					return -1;
+				}
+				d = strtod(num, NULL);
+				free(num);
+				js = isfinite(d) ? (char *) js_number(d, text, sizeof(text)) :
+					strcpy(text, c == '-' ? "-1e400" : "1e400");
+				/* marked with a capital E, a double to json-c (see rtcstats_json_widened) */
+				/* (an infinity stays "1e400", printed as a client's own would be) */
+				if (isfinite(d) && (e = strchr(js, 'e')) != NULL)
+					*e = 'E';
+				else if (isfinite(d))
+					js = strcat(js == text ? text : strcpy(text, js), "E0");
+				jl = strlen(js);
+				need = o + (start - copied) + jl + (len - i) + 1;
+				if (need > cap)
+				{
+					char	   *p;
+
+					cap = need * 2;
+					if ((p = realloc(buf, cap)) == NULL)
+					{
+						free(buf);
+						return -1;
+					}
+					buf = p;
+				}
+				memcpy(buf + o, s + copied, start - copied);
+				o += start - copied;
+				memcpy(buf + o, js, jl);
+				o += jl;
+				copied = i;
+			}
+			continue;
+		}
+		i++;
+	}
+	if (buf == NULL)
+		return 0;				/* the long runs were in strings */
+	memcpy(buf + o, s + copied, len - copied);
+	o += len - copied;
+	buf[o] = '\0';
+	*out = buf;
+	*outlen = o;
+	return 1;
+}
+
+/*
+ * After parsing a widened text: the doubles it marked (a capital E in their
+ * text, which js_number never writes) print as JavaScript prints them.  A
+ * client's own "1E5" gets the same treatment, which is also what upstream
+ * prints.  depth bounds the walk as the tokener bounded the nesting.
+ */
+void
+rtcstats_json_widened(json_object *v, int depth)
+{
+	if (v == NULL || depth <= 0)
+		return;
+	switch (json_object_get_type(v))
+	{
+		case json_type_object:
+			{
+				json_object_object_foreach(v, key, val)
+				{
+					(void) key;
+					rtcstats_json_widened(val, depth - 1);
+				}
+				break;
+			}
+		case json_type_array:
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				rtcstats_json_widened(json_object_array_get_idx(v, i), depth - 1);
+			break;
+		case json_type_double:
+			{
+				const char *t = json_object_get_userdata(v);
+				char		buf[40];
+				char	   *copy;
+
+				if (t == NULL || strchr(t, 'E') == NULL || !isfinite(json_object_get_double(v)))
+					break;
+				if ((copy = strdup(js_number(json_object_get_double(v), buf, sizeof(buf)))) != NULL)
+					json_object_set_serializer(v, json_object_userdata_to_json_string, copy,
+											   json_object_free_userdata);
+				break;
+			}
+		default:
+			break;
+	}
 }
 
 /*
@@ -789,16 +967,17 @@ dispatch(rtcstats_reader *r, int pci, const char *pc, const char *method, double
 	return r->cb.on_event(r->arg, &ev, err);
 }
 
+/* A malformed event line: skipped and counted, or (strict_lines) the error. */
 static rtcstats_status
 bad_line(rtcstats_reader *r, rtcstats_status code, long line, const char *what,
 		 rtcstats_error *err)
 {
-	if (r->opts.skip_bad_lines)
-	{
-		r->skipped++;
-		return RTCSTATS_OK;
-	}
-	return rtcstats_fail(err, code, line, "%s", what);
+	if (r->opts.strict_lines)
+		return rtcstats_fail(err, code, line, "%s", what);
+	if (r->skipped < RTCSTATS_SKIPPED_LINES_KEPT)
+		r->skipped_at[r->skipped] = line;
+	r->skipped++;
+	return RTCSTATS_OK;
 }
 
 /* One event line of format 3. */
@@ -828,9 +1007,11 @@ event_line(rtcstats_reader *r, json_object *arr, long lineno, size_t len, rtcsta
 	if (!json_object_is_type(jdelta, json_type_int) && !json_object_is_type(jdelta, json_type_double))
 		return bad_line(r, RTCSTATS_ERR_LINE_SHAPE, lineno,
 						"last element of the event line is not a number (time delta)", err);
-	if (jm == NULL)
-		return bad_line(r, RTCSTATS_ERR_LINE_SHAPE, lineno, "method is null", err);
-
+	/*
+	 * A null method is read as upstream reads it: decompressMethod(null) is
+	 * null, which equals no method a feature looks for, and String(null),
+	 * its name wherever it becomes a key, is "null".
+	 */
 	method = rtcstats_js_string(jm, mbuf, sizeof(mbuf));
 	{
 		const char *full = rtcstats_table_lookup(&rtcstats_methods_table, method, strlen(method));
@@ -946,6 +1127,9 @@ on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *er
 {
 	rtcstats_reader *r = arg;
 	json_object *obj;
+	char	   *widened = NULL;
+	const char *text;
+	size_t		tlen;
 	enum json_tokener_error jerr;
 	rtcstats_status rc;
 
@@ -992,20 +1176,38 @@ on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *er
 	if (len == 0)
 		return RTCSTATS_OK;		/* empty lines are ignored */
 
+	/* the text parsed: the line, or its copy with big integers widened */
+	switch (rtcstats_json_widen_integers(line, len, &widened, &tlen))
+	{
+		case 1:
+			text = widened;
+			break;
+		case 0:
+			text = line;
+			tlen = len;
+			break;
+		default:
+			return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, lineno, "out of memory");
+	}
 	json_tokener_reset(r->tok);
-	obj = json_tokener_parse_ex(r->tok, line, (int) len);
+	obj = json_tokener_parse_ex(r->tok, text, (int) tlen);
 	jerr = json_tokener_get_error(r->tok);
-	if (jerr == json_tokener_success && json_tokener_get_parse_end(r->tok) < len)
+	if (jerr == json_tokener_success && json_tokener_get_parse_end(r->tok) < tlen)
 	{
 		/* trailing garbage after the JSON value (spaces are fine) */
-		for (size_t i = json_tokener_get_parse_end(r->tok); i < len; i++)
-			if (!is_js_space(line[i]))
+		for (size_t i = json_tokener_get_parse_end(r->tok); i < tlen; i++)
+			if (!is_js_space(text[i]))
 			{
 				json_object_put(obj);
 				obj = NULL;
 				jerr = json_tokener_error_parse_unexpected;
 				break;
 			}
+	}
+	if (widened != NULL)
+	{
+		rtcstats_json_widened(obj, r->opts.max_depth + 1);
+		free(widened);
 	}
 	if (jerr != json_tokener_success)
 	{
@@ -1015,11 +1217,8 @@ on_line(void *arg, const char *line, size_t len, long lineno, rtcstats_error *er
 								 "metadata line is not valid JSON: %s",
 								 jerr == json_tokener_continue ? "unexpected end of line"
 								 : json_tokener_error_desc(jerr));
-		if (r->opts.skip_bad_lines)
-		{
-			r->skipped++;
-			return RTCSTATS_OK;
-		}
+		if (!r->opts.strict_lines)
+			return bad_line(r, RTCSTATS_ERR_JSON, lineno, "", err);
 		return rtcstats_fail(err, RTCSTATS_ERR_JSON, lineno, "line is not valid JSON: %s",
 							 jerr == json_tokener_continue ? "unexpected end of line"
 							 : json_tokener_error_desc(jerr));
@@ -1069,13 +1268,30 @@ rtcstats_reader_finish(rtcstats_reader *r, rtcstats_error *err)
 	{
 		json_tokener *tok = json_tokener_new_ex(r->opts.max_depth);
 		json_object *doc;
+		char	   *widened = NULL;
+		size_t		wlen;
 		enum json_tokener_error jerr;
 
 		if (tok == NULL)
 			return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
 		/* JSON as JSON.parse() takes it: strict, UTF-8, nothing after the object */
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		switch (rtcstats_json_widen_integers(r->doc, r->doc_len, &widened, &wlen))
+		{
+			case 1:
+				free(r->doc);
+				r->doc = widened;
+				r->doc_len = wlen;
+				break;
+			case 0:
+				break;
+			default:
+				json_tokener_free(tok);
+				return rtcstats_fail(err, RTCSTATS_ERR_NOMEM, 0, "out of memory");
+		}
 		doc = json_tokener_parse_ex(tok, r->doc, (int) r->doc_len);
+		if (widened)
+			rtcstats_json_widened(doc, r->opts.max_depth + 1);
 		jerr = json_tokener_get_error(tok);
 		if (jerr == json_tokener_success)
 		{

@@ -34,6 +34,15 @@ int			rtcstats_reader_max_depth(const rtcstats_reader *r);
 /* JavaScript's String(v) for a scalar; buf (>= 32 bytes) holds a formatted number. */
 const char *rtcstats_js_string(json_object *v, char *buf, size_t size);
 
+/*
+ * JSON text with its integer literals beyond 64 bits written as the doubles
+ * JSON.parse() makes of them: 0 (nothing to change), 1 (*out malloc'd, of
+ * *outlen bytes, NUL-terminated), -1 (out of memory).
+ */
+int			rtcstats_json_widen_integers(const char *s, size_t len, char **out, size_t *outlen);
+/* After parsing a widened text: its widened numbers print as JavaScript does. */
+void		rtcstats_json_widened(json_object *v, int depth);
+
 /* Whether id is a JavaScript array index ("0", "17"; not "01" or "-1"). */
 bool		rtcstats_js_array_index(const char *id, unsigned long *value);
 

@@ -10,18 +10,34 @@
 #include "recorder.h"
 #include "rtcstats/reader.h"
 
+static long skipped;				/* malformed lines of the last read */
+static long skipped_at[RTCSTATS_SKIPPED_LINES_KEPT];
+
 static rtcstats_status
-read_dump(const char *text, recorder *r, rtcstats_error *err)
+read_dump_opts(const char *text, const rtcstats_reader_options *opts, recorder *r,
+			   rtcstats_error *err)
 {
-	rtcstats_reader *rd = rtcstats_reader_new(NULL, &recorder_callbacks, r);
+	rtcstats_reader *rd = rtcstats_reader_new(opts, &recorder_callbacks, r);
 	rtcstats_status rc;
+	size_t		n;
+	const long *at;
 
 	memset(r, 0, sizeof(*r));
 	rc = rtcstats_reader_feed(rd, text, strlen(text), err);
 	if (rc == RTCSTATS_OK)
 		rc = rtcstats_reader_finish(rd, err);
+	skipped = rtcstats_reader_skipped_lines(rd);
+	at = rtcstats_reader_skipped_line_numbers(rd, &n);
+	memset(skipped_at, 0, sizeof(skipped_at));
+	memcpy(skipped_at, at, n * sizeof(*at));
 	rtcstats_reader_free(rd);
 	return rc;
+}
+
+static rtcstats_status
+read_dump(const char *text, recorder *r, rtcstats_error *err)
+{
+	return read_dump_opts(text, NULL, r, err);
 }
 
 /* The generated C tables agree with compression-tables.json, entry by entry. */
@@ -156,10 +172,81 @@ main(void)
 	/* errors name the line */
 	CHECK_EQ_LONG(read_dump("nope\n", &r, &err), RTCSTATS_ERR_FORMAT);
 	CHECK_EQ_LONG(err.line, 1);
-	CHECK_EQ_LONG(read_dump(HEAD "[1,2,3]\n[\"x\",null,{},\"no delta\"]", &r, &err), RTCSTATS_ERR_LINE_SHAPE);
-	CHECK_EQ_LONG(err.line, 4);
-	CHECK_EQ_LONG(read_dump(HEAD "[\"x\",null]", &r, &err), RTCSTATS_ERR_LINE_SHAPE);
-	CHECK_EQ_LONG(read_dump(HEAD "[\"x\",null,1,2] trailing", &r, &err), RTCSTATS_ERR_JSON);
+	{
+		rtcstats_reader_options strict = {.strict_lines = true};
+
+		CHECK_EQ_LONG(read_dump_opts(HEAD "[1,2,3]\n[\"x\",null,{},\"no delta\"]", &strict, &r, &err),
+					  RTCSTATS_ERR_LINE_SHAPE);
+		CHECK_EQ_LONG(err.line, 4);
+		CHECK_EQ_LONG(read_dump_opts(HEAD "[\"x\",null]", &strict, &r, &err), RTCSTATS_ERR_LINE_SHAPE);
+		CHECK_EQ_LONG(read_dump_opts(HEAD "[\"x\",null,1,2] trailing", &strict, &r, &err),
+					  RTCSTATS_ERR_JSON);
+		CHECK_EQ_LONG(read_dump_opts(HEAD "[0]", &strict, &r, &err), RTCSTATS_ERR_LINE_SHAPE);
+	}
+
+	/*
+	 * Malformed event lines (what the proxy stores and the extractor cannot
+	 * read: [0], ["a", 1], not JSON, not an array, no time delta) are skipped
+	 * and counted by default; the good lines around them are read.
+	 */
+	CHECK_EQ_LONG(read_dump(HEAD "[\"a\",null,{},1]\n[0]\n[\"a\", 1]\n[\"g\",\"PC_0\",{\"0\":\n"
+							"{\"an\":\"object\"}\n[\"x\",null,{},\"no delta\"]\n[\"x\",null,1,2] trailing\n"
+							"[\"b\",\"PC_0\",null,2]\n", &r, &err), RTCSTATS_OK);
+	CHECK_EQ_LONG(r.n, 2);
+	CHECK_EQ_STR(r.ev[1].method, "b");
+	CHECK_EQ_DOUBLE(r.ev[1].ts, 3);
+	CHECK_EQ_LONG(skipped, 6);
+	CHECK_EQ_LONG(skipped_at[0], 4);
+	CHECK_EQ_LONG(skipped_at[5], 9);
+	/* more than are kept: the count goes on, the first numbers stay */
+	{
+		char		text[4096] = HEAD;
+
+		for (int i = 0; i < 25; i++)
+			strcat(text, "[0]\n");
+		strcat(text, "[\"a\",null,{},1]\n");
+		CHECK_EQ_LONG(read_dump(text, &r, &err), RTCSTATS_OK);
+		CHECK_EQ_LONG(skipped, 25);
+		CHECK_EQ_LONG(skipped_at[RTCSTATS_SKIPPED_LINES_KEPT - 1], 2 + RTCSTATS_SKIPPED_LINES_KEPT);
+		CHECK_EQ_LONG(r.n, 1);
+	}
+	/* not a dump at all still fails: first line, metadata */
+	CHECK_EQ_LONG(read_dump("RTCStatsDump\n{\"a\":\n[\"a\",null,{},1]\n", &r, &err), RTCSTATS_ERR_JSON);
+	CHECK_EQ_LONG(err.line, 2);
+	CHECK_EQ_LONG(read_dump("RTCStatsDump\n[0]\n", &r, &err), RTCSTATS_ERR_FORMAT);
+
+	/*
+	 * A null method is read as upstream reads it (decompressMethod(null) is
+	 * null, String(null) "null"), not refused.
+	 */
+	CHECK_EQ_LONG(read_dump(HEAD "[null,\"PC_0\",{\"x\":1},5]\n[null,null,null,1]\n", &r, &err),
+				  RTCSTATS_OK);
+	CHECK_EQ_LONG(r.n, 2);
+	CHECK_EQ_STR(r.ev[0].method, "null");
+	CHECK_EQ_STR(r.ev[0].pc, "PC_0");
+	CHECK_EQ_DOUBLE(r.ev[1].ts, 6);
+	CHECK_EQ_LONG(skipped, 0);
+
+	/*
+	 * Integers beyond 2^53 are the doubles JSON.parse() makes of them and
+	 * print as JavaScript prints them (json-c would saturate beyond 2^64);
+	 * the same digits in a string, and safe integers, are untouched.
+	 */
+	CHECK_EQ_LONG(read_dump(HEAD "[\"x\",null,[123456789012345678901234567890,-99999999999999999999,"
+							"18446744073709551615,9007199254740993,9007199254740992,-9007199254740993,"
+							"1e400,1"
+							"0000000000000000000000000000000000000000000000000000000000000000000000"
+							"0000000000000000000000000000000000000000000000000000000000000000000000"
+							"0000000000000000000000000000000000000000000000000000000000000000000000"
+							"0000000000000000000000000000000000000000000000000000000000000000000000"
+							"00000000000000000000"
+							","
+							"\"123456789012345678901234567890\",\"a\\\"123456789012345678901\",1.5E3,"
+							"1234567890123456789],1]\n", &r, &err), RTCSTATS_OK);
+	CHECK_EQ_STR(r.ev[0].value, "[1.2345678901234568e+29,-100000000000000000000,18446744073709552000,"
+				 "9007199254740992,9007199254740992,-9007199254740992,1e400,1e+300,"
+				 "\"123456789012345678901234567890\",\"a\\\"123456789012345678901\",1500,"
+				 "1234567890123456800]");
 	CHECK_EQ_LONG(read_dump("RTCStatsDump\n", &r, &err), RTCSTATS_ERR_FORMAT);
 	CHECK(strstr(err.detail, "metadata") != NULL);
 	CHECK_EQ_LONG(read_dump("", &r, &err), RTCSTATS_ERR_FORMAT);

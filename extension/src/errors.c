@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 
 #include "rtcstats_ext.h"
@@ -115,6 +116,17 @@ rtcstats_raise(const char *what, const rtcstats_error *err)
 {
 	const char *hint = hint_for(err->code);
 	const char *detail = err->detail[0] ? err->detail : rtcstats_status_name(err->code);
+
+	/*
+	 * The detail may quote the dump (a peer connection id, cut to a length
+	 * that can split a UTF-8 sequence): keep its valid prefix, in the
+	 * database encoding, so the message can become the row's error text.
+	 */
+	{
+		int			valid = pg_encoding_verifymbstr(PG_UTF8, detail, (int) strlen(detail));
+
+		detail = pg_any_to_server(pnstrdup(detail, valid), valid, PG_UTF8);
+	}
 
 	if (err->code == RTCSTATS_ERR_CANCELLED)
 		CHECK_FOR_INTERRUPTS();

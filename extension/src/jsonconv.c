@@ -25,16 +25,56 @@
 
 #include "rtcstats_ext.h"
 
+/*
+ * A client string as Postgres text can hold it, whatever the dump put in
+ * it: text and jsonb refuse U+0000, which any web page can place in any
+ * string of a dump (its url, a constraint, a track id).  A string that
+ * contains U+0000 is stored with each backslash doubled and each U+0000 as
+ * the six characters \u0000, so it decodes back unambiguously (a backslash
+ * followed by "\" or "u0000"); every other string, i.e. every string of
+ * real dumps, is stored exactly as sent (docs/features.md).  Returns s
+ * itself when there is nothing to escape, else a palloc'd copy; *outlen set.
+ */
+const char *
+rtcstats_escape_nul(const char *s, size_t len, size_t *outlen)
+{
+	size_t		n = 0;
+	char	   *out,
+			   *o;
+
+	*outlen = len;
+	if (memchr(s, '\0', len) == NULL)
+		return s;
+	for (size_t i = 0; i < len; i++)
+		n += s[i] == '\0' ? 6 : s[i] == '\\' ? 2 : 1;
+	o = out = palloc(n + 1);
+	for (size_t i = 0; i < len; i++)
+	{
+		if (s[i] == '\0')
+		{
+			memcpy(o, "\\u0000", 6);
+			o += 6;
+		}
+		else if (s[i] == '\\')
+		{
+			*o++ = '\\';
+			*o++ = '\\';
+		}
+		else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	*outlen = n;
+	return out;
+}
+
 /* A json-c string as a jsonb string in the database encoding. */
 static void
 string_value(JsonbValue *v, const char *s, size_t len)
 {
 	char	   *conv;
 
-	if (memchr(s, '\0', len) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
-				 errmsg("dump contains a string with a NUL character (\\u0000), which jsonb cannot store")));
+	s = rtcstats_escape_nul(s, len, &len);
 	conv = pg_any_to_server(s, (int) len, PG_UTF8);
 	v->type = jbvString;
 	v->val.string.val = conv;

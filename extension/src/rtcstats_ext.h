@@ -51,6 +51,8 @@ typedef struct rtcstats_extracted
 extern void rtcstats_extract_bytes(const char *what, const void *data, size_t len,
 								   bool with_analysis, rtcstats_extracted *out);
 extern Datum rtcstats_json_to_jsonb(struct json_object *obj);
+/* s (len bytes) with U+0000 escaped as jsonconv.c says; s itself when it has none */
+extern const char *rtcstats_escape_nul(const char *s, size_t len, size_t *outlen);
 extern const char *rtcstats_ext_schema(void);
 extern char *rtcstats_blob_url_of(Datum dump_id);
 extern void rtcstats_fetch_extract(Datum dump_id, const char *blob_url,

@@ -42,6 +42,13 @@ struct json_object *rtcstats_analysis_finish(rtcstats_analysis *a, struct json_o
 void		rtcstats_analysis_free(rtcstats_analysis *a);	/* NULL-safe */
 
 /*
+ * The malformed event lines the reader skipped (count, the first line
+ * numbers): the observation "malformed_lines".  Before finish.
+ */
+void		rtcstats_analysis_set_malformed(rtcstats_analysis *a, long count, const long *lines,
+											size_t nlines);
+
+/*
  * The ITU-T G.107 E-model as used for the audio score (scores.c), exposed for
  * tests and for hosts that want to score other figures.
  *   delay_ms: one-way mouth-to-ear delay Ta; loss_pct: packet loss Ppl in %;

@@ -52,8 +52,10 @@ struct json_object *rtcstats_extractor_analysis(rtcstats_extractor *x,
 /* The dump's metadata line (borrowed; NULL before it was read). */
 struct json_object *rtcstats_extractor_metadata(const rtcstats_extractor *x);
 
-/* Lines skipped with rtcstats_reader_options.skip_bad_lines. */
+/* Malformed event lines skipped (rtcstats_reader_options.strict_lines unset). */
 long		rtcstats_extractor_skipped_lines(const rtcstats_extractor *x);
+/* The first of their line numbers (up to RTCSTATS_SKIPPED_LINES_KEPT); *n set. */
+const long *rtcstats_extractor_skipped_line_numbers(const rtcstats_extractor *x, size_t *n);
 
 /* Convenience wrappers over the streaming API. */
 rtcstats_status rtcstats_extract_buffer(const void *data, size_t len,

@@ -10,7 +10,9 @@
  * same events upstream's readRTCStatsDump() produces.  Memory is bounded by the
  * per-peer-connection state (the current full stats report, the last local
  * descriptions), never by the length of the call.  The webrtc-internals format
- * is one JSON document and is read whole (bounded by max_document_bytes).
+ * is one JSON document and is read whole (bounded by max_document_bytes),
+ * in memory about three times the document: its stats values are kept as
+ * text and parsed when their report is emitted.
  */
 #ifndef RTCSTATS_READER_H
 #define RTCSTATS_READER_H
@@ -72,15 +74,27 @@ typedef struct rtcstats_reader_callbacks
 typedef struct rtcstats_reader_options
 {
 	size_t		max_line_bytes;		/* 0: RTCSTATS_DEFAULT_MAX_LINE_BYTES */
-	size_t		max_document_bytes; /* internals JSON; 0: 256 MiB */
+	size_t		max_document_bytes; /* internals JSON; 0: 64 MiB */
 	int			max_depth;			/* JSON nesting; 0: 64 */
 	/*
-	 * A line that is not JSON, or JSON that is not an array: false (the
-	 * default) stops with an error naming the line, as upstream refuses the
-	 * dump; true counts it in rtcstats_reader_skipped_lines() and goes on.
+	 * The anonymizer's choice for a malformed line (anonymize.h): false (the
+	 * default) stops with an error naming the line; true drops it, counted.
 	 */
 	bool		skip_bad_lines;
+	/*
+	 * The reader's choice for a malformed event line (one that is not JSON,
+	 * not an array, has fewer than 3 elements or no numeric time delta last):
+	 * false (the default) skips it, counted in rtcstats_reader_skipped_lines()
+	 * with its line number (the extractor's analysis reports them as the
+	 * observation "malformed_lines"), so one bad line from a client does not
+	 * void the features of the session; true stops with an error naming the
+	 * line.  A file that is not a dump (first or metadata line) always fails.
+	 */
+	bool		strict_lines;
 } rtcstats_reader_options;
+
+/* How many skipped line numbers the reader keeps (the first ones). */
+#define RTCSTATS_SKIPPED_LINES_KEPT 10
 
 typedef struct rtcstats_reader rtcstats_reader;
 
@@ -94,6 +108,8 @@ void		rtcstats_reader_free(rtcstats_reader *r);	/* NULL-safe */
 
 rtcstats_format rtcstats_reader_format(const rtcstats_reader *r);
 long		rtcstats_reader_skipped_lines(const rtcstats_reader *r);
+/* The line numbers of the first skipped lines (up to RTCSTATS_SKIPPED_LINES_KEPT); *n set. */
+const long *rtcstats_reader_skipped_line_numbers(const rtcstats_reader *r, size_t *n);
 
 /* Full name of a (possibly compressed) method key: "6" -> "setLocalDescription". */
 const char *rtcstats_decompress_method(const char *key);
