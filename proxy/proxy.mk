@@ -17,14 +17,15 @@ $(BIN)/rtcstats-proxy: $(PROXY_OBJS) $(CORE_LIB)
 all: $(BIN)/rtcstats-proxy
 
 # Fuzz targets of the proxy's parsers of client bytes: proxy/fuzz/fuzz_NAME.c is
-# built with proxy/NAME.c alone (plus json-c, OpenSSL), like the core targets
+# built with proxy/NAME.c and the core's UTF-8 validator (plus json-c, OpenSSL),
+# like the core targets
 # (core.mk) with clang, libFuzzer, ASan and UBSan.  A new parser in its own
 # file (multipart.c) gets its target by adding proxy/fuzz/fuzz_multipart.c and
 # its seeds in test/suites/16-fuzz-smoke.sh.
 PROXY_FUZZ_TARGETS := $(patsubst proxy/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard proxy/fuzz/fuzz_*.c))
-$(PROXY_FUZZ_TARGETS): $(BUILD)/fuzz/fuzz_%: proxy/fuzz/fuzz_%.c proxy/%.c proxy/%.h
+$(PROXY_FUZZ_TARGETS): $(BUILD)/fuzz/fuzz_%: proxy/fuzz/fuzz_%.c proxy/%.c proxy/%.h core/src/utf8.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-D_GNU_SOURCE $(DEPS_CFLAGS) -o $@ $< proxy/$*.c $(DEPS_LIBS) -lm
+		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ $< proxy/$*.c core/src/utf8.c $(DEPS_LIBS) -lm
 
 fuzz-targets: $(PROXY_FUZZ_TARGETS)
