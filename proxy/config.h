@@ -33,6 +33,8 @@ typedef struct proxy_config
 	char	   *upload_path;		/* "" = HTTP upload disabled */
 	size_t		max_message_bytes;
 	size_t		max_dump_bytes;
+	int			max_uploads;
+	int			upload_timeout;		/* seconds */
 	int			max_connections;
 	int			max_bad_messages;
 	int			idle_timeout;		/* seconds, 0 = none */

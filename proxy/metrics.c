@@ -129,6 +129,10 @@ proxy_metrics_render(size_t *len)
 			LOAD(http_uploads));
 	counter(&b, "rtcstats_proxy_http_uploads_rejected_total", "HTTP uploads refused (4xx).",
 			LOAD(http_upload_rejected));
+	counter(&b, "rtcstats_proxy_http_upload_timeouts_total",
+			"HTTP uploads cut with 408 (upload-timeout).", LOAD(http_upload_timeouts));
+	counter(&b, "rtcstats_proxy_http_uploads_aborted_total",
+			"HTTP uploads whose client closed before the answer.", LOAD(http_upload_aborted));
 	gauge(&b, "rtcstats_proxy_queue_depth", "Dumps waiting for upload or insert.",
 		  LOAD(queue_depth));
 	sb_printf(&b, "# HELP rtcstats_proxy_upload_seconds Time to anonymize, gzip, upload and insert one dump.\n"
