@@ -746,7 +746,7 @@ upload_thread(void *arg)
 static void
 schedule(upload_job *j)
 {
-	if (j->scheduled)
+	if (j->scheduled || pool_stop)	/* after proxy_http_wait_uploads: freed at close */
 		return;
 	j->scheduled = true;
 	if (run_tail)
