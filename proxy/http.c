@@ -901,6 +901,11 @@ upload_cut(struct lws *wsi, http_state *h, unsigned int status, const char *reas
 	}
 	h->upload = false;
 	lws_sul_cancel(&h->deadline);
+	if (h->counted)
+	{
+		uploads_in_flight--;	/* the slot is free at once, not when the connection goes */
+		h->counted = false;
+	}
 	return upload_rejected(wsi, h, status, reason);
 }
 
