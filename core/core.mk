@@ -53,6 +53,9 @@ $(BUILD)/fuzz/fuzz_%: core/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard core/src/*.h co
 		-D_GNU_SOURCE -Icore/include $(DEPS_CFLAGS) -o $@ $< $(CORE_SRCS) \
 		$(DEPS_LIBS) -lm
 
+# Proxy parsers compiled into their target (core/fuzz/fuzz_httpbody.c includes the .c).
+$(BUILD)/fuzz/fuzz_httpbody: proxy/httpbody.c proxy/httpbody.h
+
 fuzz-targets: $(FUZZ_TARGETS)
 
 # Long runs (docs/testing.md): the smoke of 16-fuzz-smoke.sh, FUZZ_SECONDS per

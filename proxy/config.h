@@ -34,6 +34,8 @@ typedef struct proxy_config
 	size_t		max_message_bytes;
 	size_t		max_dump_bytes;
 	size_t		max_pending_bytes;	/* reassembly across sessions, 0 = derived */
+	int			max_uploads;
+	int			upload_timeout;		/* seconds */
 	int			max_connections;
 	int			max_bad_messages;
 	int			idle_timeout;		/* seconds, 0 = none */

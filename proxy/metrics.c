@@ -164,6 +164,10 @@ proxy_metrics_render(size_t *len)
 	counter(&b, "rtcstats_proxy_messages_normalized_total",
 			"Messages whose raw line breaks between JSON tokens were replaced by spaces.",
 			LOAD(messages_normalized));
+	counter(&b, "rtcstats_proxy_http_upload_timeouts_total",
+			"HTTP uploads cut with 408 (upload-timeout).", LOAD(http_upload_timeouts));
+	counter(&b, "rtcstats_proxy_http_uploads_aborted_total",
+			"HTTP uploads whose client closed before the answer.", LOAD(http_upload_aborted));
 	gauge(&b, "rtcstats_proxy_queue_depth", "Dumps waiting for upload or insert.",
 		  LOAD(queue_depth));
 	sb_printf(&b, "# HELP rtcstats_proxy_upload_seconds Time to anonymize, gzip, upload and insert one dump.\n"

@@ -42,6 +42,8 @@ typedef struct proxy_metrics
 	atomic_ulong http_requests;
 	atomic_ulong http_uploads;
 	atomic_ulong http_upload_rejected;
+	atomic_ulong http_upload_timeouts;	/* 408: body not in within upload-timeout */
+	atomic_ulong http_upload_aborted;	/* closed by the client before the answer */
 	atomic_long queue_depth;		/* gauge */
 	atomic_long sockets;			/* open connections of every kind (gauge) */
 	atomic_ulong sockets_refused;	/* closed at accept: socket share of the fd limit */

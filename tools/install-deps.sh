@@ -7,7 +7,7 @@ packages=(
 	build-essential pkg-config
 	libjson-c-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev libev-dev
 	libpq-dev postgresql-15 postgresql-server-dev-15 postgresql-15-cron
-	clang libclang-rt-14-dev valgrind python3 python3-yaml
+	clang libclang-rt-14-dev valgrind strace python3 python3-yaml
 	nodejs npm curl ca-certificates procps openssl iproute2
 	"$@"
 )

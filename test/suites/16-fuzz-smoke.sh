@@ -4,7 +4,8 @@
 # (plain and gzipped) and the bad-input shapes, the HTML report from the
 # corpus' analysis objects, the webrtc-internals converter from the corpus'
 # internals documents, the proxy's message scan from the corpus' event lines,
-# its token check from a few header/payload pairs.  `make fuzz` runs the same
+# its token check from a few header/payload pairs, its chunked and multipart
+# upload parsers from two small bodies.  `make fuzz` runs the same
 # for FUZZ_SECONDS (default 600) per target; FUZZ_ONLY limits the targets.
 # A new target: its file in core/fuzz or proxy/fuzz, a seeds_for case below.
 # Any crash, leak or sanitizer report fails the suite; the crashing input is
@@ -15,8 +16,8 @@ BUILD=${BUILD:-build}
 SECONDS_TO_RUN=${FUZZ_SECONDS:-30}
 make -s fuzz-targets all BUILD="$BUILD" || exit 1
 seeds=$(mktemp -d); work=$(mktemp -d); report_seeds=$(mktemp -d)
-internals_seeds=$(mktemp -d); scan_seeds=$(mktemp -d); jwt_seeds=$(mktemp -d)
-trap 'rm -rf "$seeds" "$work" "$report_seeds" "$internals_seeds" "$scan_seeds" "$jwt_seeds"' EXIT
+internals_seeds=$(mktemp -d); scan_seeds=$(mktemp -d); jwt_seeds=$(mktemp -d); body_seeds=$(mktemp -d)
+trap 'rm -rf "$seeds" "$work" "$report_seeds" "$internals_seeds" "$scan_seeds" "$jwt_seeds" "$body_seeds"' EXIT
 for d in test/corpus/dumps/*.rtcstats; do
 	b=$(basename "$d" .rtcstats)
 	"$BUILD/bin/rtcstats-features" --analysis "$d" >"$report_seeds/$b.analysis" 2>/dev/null
@@ -54,11 +55,16 @@ seeds_for() {
 		fuzz_internals) echo "$internals_seeds" ;;
 		fuzz_jsonscan) echo "$scan_seeds" ;;
 		fuzz_jwt) echo "$jwt_seeds" ;;
+		fuzz_httpbody) echo "$body_seeds" ;;
 		*) echo "$seeds" ;;
 	esac
 }
 status=0
-targets=(fuzz_reader fuzz_anonymize fuzz_report fuzz_internals fuzz_jsonscan fuzz_jwt)
+# The proxy's upload body parsers: a chunked body and a multipart one (boundary XyZ).
+printf '\003a\r\nRTCStatsDump\n\r\n5;x=y\r\nabcde\r\n0\r\nT: 1\r\n\r\n' >"$body_seeds/chunked"
+printf '\002--XyZ\r\nContent-Disposition: form-data; name="file"; filename="d"\r\n\r\nRTCStatsDump\r\n--X\r\n--XyZ--\r\n' \
+	>"$body_seeds/multipart"
+targets=(fuzz_reader fuzz_anonymize fuzz_report fuzz_internals fuzz_jsonscan fuzz_jwt fuzz_httpbody)
 [ -n "${FUZZ_ONLY:-}" ] && read -ra targets <<< "$FUZZ_ONLY"
 for target in "${targets[@]}"; do
 	from=$(seeds_for "$target")
