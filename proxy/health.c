@@ -1,5 +1,12 @@
 /*
- * health.c: storage and database reachability for GET /healthcheck.
+ * health.c: storage and database reachability for GET /healthcheck, and
+ * whether this proxy can take sessions for GET /readyz.
+ *
+ * Two questions, two endpoints: /healthcheck says whether every dependency
+ * works (storage, database, the rights the INSERT needs): for monitoring and
+ * alerts.  /readyz says whether this proxy accepts and spools sessions: for a
+ * load balancer, which must keep sending traffic while storage or the
+ * database is down, since the spool exists to absorb exactly that outage.
  *
  * Checking either can take seconds (a dead S3 endpoint, a firewalled
  * Postgres), which the event loop must never wait for: a thread checks every
@@ -30,6 +37,8 @@ static bool hstarted;
 static bool hstop;
 
 static bool storage_ok;
+static bool spool_ok = true;
+static char spool_error[256];
 static char storage_error[256];
 static int	db_state = -1;		/* -1 not configured, 0 unreachable, 1 reachable */
 static char db_error[256];
@@ -72,29 +81,60 @@ stop_requested(void *arg)
 	return s;
 }
 
+/*
+ * A message for the JSON answer (which escapes it): libpq's span lines, so
+ * control bytes become spaces and trailing ones go.  Logging quotes it again.
+ */
+static void
+one_line(char *dst, size_t cap, const char *src)
+{
+	size_t		n = 0;
+
+	for (; *src && n + 1 < cap; src++)
+		dst[n++] = (unsigned char) *src < 0x20 ? ' ' : *src;
+	while (n > 0 && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+}
+
+/* log_warn("event=health KEY=STATE error=...") with the message quoted. */
+static void
+log_health(const char *what, const char *message)
+{
+	char		q[512];
+
+	proxy_log_quote(q, sizeof(q), message);
+	log_warn("event=health %s error=\"%s\"", what, q);
+}
+
 static void
 check_once(rtcstats_storage *st, PGconn **conn)
 {
 	rtcstats_error err;
 	bool		sok;
 	char		serr[256] = "";
+	bool		pok;
+	char		perr[256] = "";
 	int			dstate = -1;
 	char		derr[256] = "";
 
 	rtcstats_error_clear(&err);
 	sok = st && rtcstats_storage_check(st, &err) == RTCSTATS_OK;
 	if (!sok)
-		proxy_log_quote(serr, sizeof(serr), st ? err.detail : "storage not configured");
+		one_line(serr, sizeof(serr), st ? err.detail : "storage not configured");
 	/* A full storage directory or spool fails every dump as a read-only one would. */
 	if (sok && strncmp(proxy_cfg.storage_url, "file://", 7) == 0)
 	{
 		check_space("storage", proxy_cfg.storage_url + 7, serr, sizeof(serr));
 		sok = *serr == '\0';
 	}
-	if (sok)
+	/* The spool is ours: a full one stops sessions, so it decides readiness too. */
+	check_space("spool-dir", proxy_cfg.spool_dir, perr, sizeof(perr));
+	pok = *perr == '\0';
+	if (sok && !pok)
 	{
-		check_space("spool-dir", proxy_cfg.spool_dir, serr, sizeof(serr));
-		sok = *serr == '\0';
+		memcpy(serr, perr, sizeof(serr));
+		sok = false;
 	}
 
 	if (*proxy_cfg.dsn)
@@ -112,8 +152,20 @@ check_once(rtcstats_storage *st, PGconn **conn)
 		{
 			const char *v[1] = {table};
 
-			res = PQexecParams(*conn, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", 1, NULL, v,
-							   NULL, NULL, 0);
+			/*
+			 * The table, and the rights the uploader's INSERT ... ON CONFLICT
+			 * (id) needs: without them every insert fails while the proxy
+			 * would look healthy.
+			 */
+			res = PQexecParams(*conn,
+							   "SELECT t IS NOT NULL, t IS NOT NULL AND "
+							   "pg_catalog.has_column_privilege(t, 'id', 'SELECT') AND "
+							   "(SELECT pg_catalog.bool_and(pg_catalog.has_column_privilege(t, c, 'INSERT')) "
+							   " FROM pg_catalog.unnest('{id,session_start,session_end,blob_url,metadata,"
+							   "client_id,rtcstats_user,rtcstats_conference,rtcstats_session,"
+							   "host_identifier,size_bytes}'::pg_catalog.text[]) AS c) "
+							   "FROM (SELECT pg_catalog.to_regclass($1) AS t) AS s",
+							   1, NULL, v, NULL, NULL, 0);
 		}
 		dstate = res && PQresultStatus(res) == PGRES_TUPLES_OK;
 		if (dstate && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
@@ -122,9 +174,16 @@ check_once(rtcstats_storage *st, PGconn **conn)
 			snprintf(derr, sizeof(derr),
 					 "table rtcstats_dumps not found (CREATE EXTENSION rtcstats in this database)");
 		}
+		else if (dstate && strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+		{
+			dstate = 0;
+			snprintf(derr, sizeof(derr),
+					 "this login may not insert into %.120s (GRANT rtcstats_ingest TO the proxy's login)",
+					 table);
+		}
 		else if (!dstate)
 		{
-			proxy_log_quote(derr, sizeof(derr), PQerrorMessage(*conn));
+			one_line(derr, sizeof(derr), PQerrorMessage(*conn));
 			PQfinish(*conn);
 			*conn = NULL;
 		}
@@ -135,14 +194,23 @@ check_once(rtcstats_storage *st, PGconn **conn)
 	if (sok != storage_ok || dstate != db_state)
 	{
 		if (!sok)
-			log_warn("event=health storage=unreachable error=\"%s\"", serr);
+			log_health("storage=unreachable", serr);
 		if (dstate == 0)
-			log_warn("event=health database=unreachable error=\"%s\"", derr);
+			log_health("database=unreachable", derr);
 		if (sok && dstate != 0)
 			log_info("event=health status=ok");
 	}
+	if (pok != spool_ok)
+	{
+		if (pok)
+			log_info("event=health spool=ok");
+		else
+			log_health("spool=full", perr);
+	}
 	storage_ok = sok;
 	memcpy(storage_error, serr, sizeof(serr));
+	spool_ok = pok;
+	memcpy(spool_error, perr, sizeof(perr));
 	db_state = dstate;
 	memcpy(db_error, derr, sizeof(derr));
 	checked_at = proxy_now_ms();
@@ -248,6 +316,31 @@ proxy_health_report(char *buf, size_t cap)
 		json_object_object_add(d, "error", json_object_new_string(db_error));
 	json_object_object_add(o, "database", d);
 	json_object_object_add(o, "checkedAt", json_object_new_int64(checked_at));
+	json_object_object_add(o, "queueDepth",
+						   json_object_new_int64(atomic_load(&proxy_stats.queue_depth)));
+	pthread_mutex_unlock(&hlock);
+	snprintf(buf, cap, "%s\n",
+			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return status;
+}
+
+int
+proxy_ready_report(char *buf, size_t cap)
+{
+	struct json_object *o = json_object_new_object();
+	int			status;
+	const char *why = NULL;
+
+	pthread_mutex_lock(&hlock);
+	if (proxy_stopping)
+		why = "shutting down";
+	else if (!spool_ok)
+		why = spool_error;
+	status = why ? 503 : 200;
+	json_object_object_add(o, "status", json_object_new_string(why ? "not ready" : "ready"));
+	if (why)
+		json_object_object_add(o, "error", json_object_new_string(why));
 	json_object_object_add(o, "queueDepth",
 						   json_object_new_int64(atomic_load(&proxy_stats.queue_depth)));
 	pthread_mutex_unlock(&hlock);

@@ -1,7 +1,7 @@
 /*
  * http.c: the HTTP side of the port: POST <upload-path> (a complete dump,
  * raw or multipart/form-data, plain or gzip, with Content-Length or
- * Transfer-Encoding: chunked), GET /healthcheck, GET /metrics.
+ * Transfer-Encoding: chunked), GET /healthcheck, /readyz, /livez, /metrics.
  * Unknown paths get 404, known paths with another method 405.
  *
  * An upload streams: the loop de-chunks the body if needed and queues its
@@ -1122,20 +1122,24 @@ on_request(struct lws *wsi, http_state *h, const char *path)
 	bool		is_upload = *proxy_cfg.upload_path && strcmp(path, proxy_cfg.upload_path) == 0;
 
 	atomic_fetch_add_explicit(&proxy_stats.http_requests, 1, memory_order_relaxed);
-	if (strcmp(path, "/healthcheck") == 0 || strcmp(path, "/metrics") == 0)
+	if (strcmp(path, "/healthcheck") == 0 || strcmp(path, "/metrics") == 0 ||
+		strcmp(path, "/readyz") == 0 || strcmp(path, "/livez") == 0)
 	{
 		if (!is_get)
 		{
 			h->close_after = true;
 			return respond_error(wsi, h, 405, "method not allowed", "GET");
 		}
-		if (path[1] == 'h')
+		if (path[1] == 'h' || path[1] == 'r')
 		{
 			char		buf[2048];
-			int			status = proxy_health_report(buf, sizeof(buf));
+			int			status = path[1] == 'h' ? proxy_health_report(buf, sizeof(buf)) :
+				proxy_ready_report(buf, sizeof(buf));
 
 			return respond(wsi, h, (unsigned) status, "application/json", buf, strlen(buf), NULL);
 		}
+		if (path[1] == 'l')		/* the event loop answers: alive */
+			return respond(wsi, h, 200, "application/json", "{\"status\":\"alive\"}\n", 19, NULL);
 		else
 		{
 			size_t		len;

@@ -69,6 +69,8 @@ int			proxy_health_start(void);
 void		proxy_health_stop(void);
 /* JSON body into buf; returns the HTTP status (200 or 503). */
 int			proxy_health_report(char *buf, size_t cap);
+/* GET /readyz: 200 while sessions are accepted and spooled (not stopping, spool not full), else 503. */
+int			proxy_ready_report(char *buf, size_t cap);
 
 /* IP obfuscation of remote addresses (core anonymizer when built with it). */
 char	   *proxy_obfuscate_address(const char *addr);

@@ -276,6 +276,9 @@ grep -q '^# TYPE rtcstats_proxy_upload_seconds histogram' "$T/body" && ok "/metr
 	fail "/metrics histogram"
 expect "GET /nope 404" "$(http_code $B/nope)" 404
 expect "POST /healthcheck 405" "$(http_code -X POST $B/healthcheck)" 405
+expect "GET /readyz 200 (ready: accepting and spooling)" "$(http_code $B/readyz)|$(json_get j.status "$T/body")" "200|ready"
+expect "GET /livez 200" "$(http_code $B/livez)|$(json_get j.status "$T/body")" "200|alive"
+expect "POST /readyz 405" "$(http_code -X POST $B/readyz)" 405
 expect "GET /upload 405" "$(http_code $B/upload)" 405
 expect "PUT /upload 405" "$(http_code -X PUT --data x $B/upload)" 405
 expect "DELETE /metrics 405" "$(http_code -X DELETE $B/metrics)" 405
@@ -837,6 +840,9 @@ if [ -x "$PG_BINDIR/initdb" ] && id postgres >/dev/null 2>&1; then
 			ok "database down: insert retried" || fail "database down: no retry"
 		wait_until 10 health_is $P1 503 &&
 			ok "database down: /healthcheck 503" || fail "healthcheck with database down"
+		# ... while the balancer's check still says ready: the spool takes the sessions
+		expect "database down: /readyz 200 and /livez 200 (keep sending traffic)" \
+			"$(http_code $B/readyz)|$(http_code $B/livez)" "200|200"
 		expect "database down: dump kept in the spool" "$(spool_files $P1)" 1
 		sleep 2
 		pg_ctl start
@@ -854,6 +860,19 @@ if [ -x "$PG_BINDIR/initdb" ] && id postgres >/dev/null 2>&1; then
 			ok "healthcheck: a database without rtcstats_dumps is reported" ||
 			fail "healthcheck without the table: $(curl -s $B/healthcheck)"
 		psqlq -c "ALTER TABLE rtcstats_dumps_away RENAME TO rtcstats_dumps"
+		# A login that may not INSERT: every insert would fail, so health says so
+		psqlq -c "CREATE ROLE proxy_suite_noinsert LOGIN" >/dev/null
+		stop_proxy $P1
+		start_proxy $P1 --dsn "${DSN/user=postgres/user=proxy_suite_noinsert}" --health-interval 1 || finish
+		wait_until 10 health_is $P1 503 && curl -s $B/healthcheck | grep -q 'may not insert' &&
+			ok "healthcheck: a login without the INSERT grant is reported" ||
+			fail "healthcheck with a login that may not insert: $(curl -s $B/healthcheck)"
+		psqlq -c "GRANT INSERT (id, session_start, session_end, blob_url, metadata, client_id,
+			rtcstats_user, rtcstats_conference, rtcstats_session, host_identifier, size_bytes),
+			SELECT (id) ON rtcstats_dumps TO proxy_suite_noinsert" >/dev/null
+		wait_until 10 health_is $P1 200 &&
+			ok "healthcheck: the same login with the ingest grants is healthy" ||
+			fail "healthcheck after the grants: $(curl -s $B/healthcheck)"
 		stop_proxy $P1
 		pg_ctl -m fast stop
 	else
