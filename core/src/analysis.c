@@ -10,7 +10,8 @@
  *
  * Streams are found the way the features find them (track.c, connection.c):
  * an inbound-rtp names its track by trackIdentifier, an outbound-rtp through
- * mediaSourceId -> media-source.trackIdentifier; the selected candidate pair is
+ * mediaSourceId -> media-source.trackIdentifier (Firefox, which has no
+ * mediaSourceId: see firefox_source()); the selected candidate pair is
  * the first transport (in key order) with a selectedCandidatePairId.
  */
 #include <math.h>
@@ -382,6 +383,64 @@ find_stream(an_pc *p, const char *id)
 	return NULL;
 }
 
+/*
+ * Firefox's outbound-rtp has no mediaSourceId: its media-source is the one of
+ * the same kind at the same rank, the rank of the report's mid among the mids
+ * of that kind's outbound-rtp reports (transceiver order; simulcast layers
+ * share a mid).  The local description's msid is no help: Firefox writes
+ * there an id of its own, not the MediaStreamTrack's.
+ */
+static json_object *
+firefox_source(const rtcstats_event *ev, json_object *r)
+{
+	const char *kind = str(r, "kind");
+	const char *mid = str(r, "mid");
+	int			rank = 0;
+
+	if (kind == NULL || mid == NULL || json_object_object_get_ex(r, "mediaSourceId", NULL))
+		return NULL;
+	for (size_t i = 0; i < ev->nstats; i++)
+	{
+		json_object *o = ev->stats[i].report;
+		const char *omid = str(o, "mid");
+		bool		seen = false;
+
+		if (o == r)
+			break;
+		if (omid == NULL || strcmp(omid, mid) == 0 || !str(o, "type") ||
+			strcmp(str(o, "type"), "outbound-rtp") != 0 || !str(o, "kind") ||
+			strcmp(str(o, "kind"), kind) != 0)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+		{
+			json_object *q = ev->stats[j].report;
+
+			seen = str(q, "mid") && strcmp(str(q, "mid"), omid) == 0 && str(q, "type") &&
+				strcmp(str(q, "type"), "outbound-rtp") == 0;
+		}
+		if (!seen)
+			rank++;
+	}
+	for (size_t i = 0; i < ev->nstats; i++)
+	{
+		json_object *o = ev->stats[i].report;
+
+		if (str(o, "type") && strcmp(str(o, "type"), "media-source") == 0 &&
+			str(o, "kind") && strcmp(str(o, "kind"), kind) == 0 && rank-- == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* The media-source of an outbound-rtp: by mediaSourceId, else as Firefox's. */
+static json_object *
+outbound_source(const rtcstats_event *ev, json_object *r)
+{
+	json_object *src = by_ref(ev->value, r, "mediaSourceId");
+
+	return src ? src : firefox_source(ev, r);
+}
+
 /* A new stream for an inbound-rtp / outbound-rtp report; NULL if its track is unknown yet. */
 static an_stream *
 new_stream(an_pc *p, const rtcstats_event *ev, const char *id, json_object *r, bool outbound)
@@ -391,7 +450,7 @@ new_stream(an_pc *p, const rtcstats_event *ev, const char *id, json_object *r, b
 	an_stream  *s;
 
 	if (outbound)
-		track = str(by_ref(ev->value, r, "mediaSourceId"), "trackIdentifier");
+		track = str(outbound_source(ev, r), "trackIdentifier");
 	else
 		track = str(r, "trackIdentifier");
 	if (track == NULL)
@@ -476,7 +535,7 @@ stream_stats(an_pc *p, an_stream *s, const rtcstats_event *ev, json_object *r)
 	/* outbound: remote-inbound-rtp (RTT and loss the other side reports) */
 	if (s->outbound)
 	{
-		json_object *src = by_ref(ev->value, r, "mediaSourceId");
+		json_object *src = outbound_source(ev, r);
 		const char *reason = str(r, "qualityLimitationReason");
 		json_object *qld;
 

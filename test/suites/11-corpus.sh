@@ -51,6 +51,41 @@ if perl -MJSON::PP -e '$a = decode_json($ARGV[0]); exit !(exists $a->{timeseries
 	&& exists $a->{summary} && !grep { $_->{severity} ne "info" } @{$a->{observations}})
 	&& join(",", @{$a->{connections}}) eq "PC_0,PC_1"' "$a"; then
 	passed=$((passed + 1)); else echo "FAIL av-call --analysis: missing parts or a warning"; failed=$((failed + 1)); fi
+# Firefox (no mediaSourceId): every outbound stream bound to its track by
+# kind and mid rank, with its series, and the same kinds of observations as
+# Chromium's av-call (none but info); the track ids are upstream's outbound ones;
+# per connection, send/receive bitrate (Firefox: from the selected pair's bytes)
+check_outbound() {	# dir name kinds
+	local an feat
+	an=$("$BIN/rtcstats-features" --analysis "test/corpus/$1/$2.rtcstats")
+	feat=$("$BIN/rtcstats-features" "test/corpus/$1/$2.rtcstats")
+	if perl -MJSON::PP -e '
+		my ($a, $f, $kinds, $c) = (decode_json($ARGV[0]), decode_json($ARGV[1]), $ARGV[2], decode_json($ARGV[3]));
+		my (@got, @want);
+		for my $pc (@{$a->{connections}}) {
+			exit 1 unless @{$a->{timeseries}{$pc}{series}{sendBitrate} || []}
+				&& @{$a->{timeseries}{$pc}{series}{receiveBitrate} || []};
+			for my $t (grep { $_->{direction} eq "outbound" } @{$a->{timeseries}{$pc}{tracks}}) {
+				my $s = $t->{series};
+				exit 1 unless @{$s->{bitrate} || []} && @{$s->{remoteRoundTripTime} || []}
+					&& @{$s->{remoteFractionLost} || []};
+				exit 1 if $t->{kind} eq "video" && !(@{$s->{framesPerSecond} || []} && @{$s->{frameHeight} || []});
+				push @got, "$t->{kind}:$t->{track}";
+			}
+		}
+		for my $pc (ref $f->{peerConnections} eq "HASH" ? values %{$f->{peerConnections}} : @{$f->{peerConnections}}) {
+			push @want, map { "$_->{kind}:$_->{trackIdentifier}" } grep { $_->{direction} eq "outbound" } @{$pc->{tracks}};
+		}
+		my %k = map { (split /:/)[0] => 1 } @got;
+		exit 1 unless join(",", sort keys %k) eq $kinds && join(" ", sort @got) eq join(" ", sort @want);
+		my $types = sub { join ",", sort map { "$_->{type}:$_->{severity}" } @{$_[0]{observations}} };
+		exit 1 unless $types->($a) eq $types->($c) && !grep { $_->{severity} ne "info" } @{$a->{observations}};
+	' "$an" "$feat" "$3" "$a"; then passed=$((passed + 1)); else
+		echo "FAIL $1/$2 --analysis: outbound streams unbound, without series, or other observations"; failed=$((failed + 1)); fi
+}
+check_outbound dumps av-call audio,video
+check_outbound firefox/dumps av-call audio,video
+check_outbound firefox/dumps audio-only audio
 # --html: one page per call (the page itself is tested in core/test/test_report.c)
 h=$("$BIN/rtcstats-features" --html test/corpus/dumps/ice-failure.rtcstats)
 if [[ "$h" == "<!DOCTYPE html>"* && "$h" == *"<tr class=\"error\"><td>error</td><td>connectivity</td><td>ice_failure</td>"* && "$h" == *"</html>" ]]; then
