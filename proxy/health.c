@@ -294,6 +294,22 @@ proxy_health_stop(void)
 	hstarted = false;
 }
 
+/*
+ * Ends a report taken under hlock: adds the queue depth, releases the lock,
+ * writes o as one JSON line into buf and frees it; returns status.
+ */
+static int
+answer(struct json_object *o, char *buf, size_t cap, int status)
+{
+	json_object_object_add(o, "queueDepth",
+						   json_object_new_int64(atomic_load(&proxy_stats.queue_depth)));
+	pthread_mutex_unlock(&hlock);
+	snprintf(buf, cap, "%s\n",
+			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return status;
+}
+
 int
 proxy_health_report(char *buf, size_t cap)
 {
@@ -316,13 +332,7 @@ proxy_health_report(char *buf, size_t cap)
 		json_object_object_add(d, "error", json_object_new_string(db_error));
 	json_object_object_add(o, "database", d);
 	json_object_object_add(o, "checkedAt", json_object_new_int64(checked_at));
-	json_object_object_add(o, "queueDepth",
-						   json_object_new_int64(atomic_load(&proxy_stats.queue_depth)));
-	pthread_mutex_unlock(&hlock);
-	snprintf(buf, cap, "%s\n",
-			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return status;
+	return answer(o, buf, cap, status);
 }
 
 int
@@ -341,11 +351,5 @@ proxy_ready_report(char *buf, size_t cap)
 	json_object_object_add(o, "status", json_object_new_string(why ? "not ready" : "ready"));
 	if (why)
 		json_object_object_add(o, "error", json_object_new_string(why));
-	json_object_object_add(o, "queueDepth",
-						   json_object_new_int64(atomic_load(&proxy_stats.queue_depth)));
-	pthread_mutex_unlock(&hlock);
-	snprintf(buf, cap, "%s\n",
-			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-	return status;
+	return answer(o, buf, cap, status);
 }
